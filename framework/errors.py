@@ -1,0 +1,107 @@
+"""The exceptions of the framework, and the exit codes its commands return.
+
+Every message says what is wrong, where (file, line, key path) and how to fix it::
+
+    FrameworkError
+     +-- ConfigError               the version config cannot be used (file, YAML line, key path)
+     +-- UnknownNameError          a lookup named a version, resource, feature or generator
+     |                             that the config does not have; lists the known ones
+     +-- FactoryError              a payload cannot be built from the config
+     +-- ResponseValidationError   a response broke its schema or field list (also an
+                                   AssertionError, so pytest shows it as a test failure)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "ConfigError",
+    "ExitCode",
+    "FactoryError",
+    "FrameworkError",
+    "Problem",
+    "ResponseValidationError",
+    "UnknownNameError",
+]
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of the project's commands, named once."""
+
+    OK = 0
+    REGRESSION = 1
+    BAD_INPUT = 2
+
+
+class FrameworkError(Exception):
+    """Base class of every error raised on purpose by the framework."""
+
+
+class ConfigError(FrameworkError):
+    """The version config file is missing, not YAML, or breaks a rule of its format."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        key_path: str | None = None,
+        more: int = 0,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.key_path = key_path
+        self.reason = message
+        where = file or "<config>"
+        if line is not None:
+            where = f"{where}:{line}"
+        text = f"{where}: {key_path}: {message}" if key_path else f"{where}: {message}"
+        if more:
+            text += f" (and {more} more problem{'s' if more > 1 else ''})"
+        super().__init__(text)
+
+
+class UnknownNameError(FrameworkError, LookupError):
+    """A version, resource, feature, field list or generator that the config does not define."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str], where: str = "") -> None:
+        self.kind = kind
+        self.name = name
+        self.known = tuple(sorted(known))
+        scope = f" in {where}" if where else ""
+        choices = ", ".join(self.known) or "none"
+        super().__init__(f"unknown {kind} {name!r}{scope}; known: {choices}")
+
+    def __str__(self) -> str:  # LookupError would otherwise quote the message like a key
+        return str(self.args[0])
+
+
+class FactoryError(FrameworkError):
+    """The data factory cannot build a payload; the message names the config entry to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a response: where (a JSON path) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ResponseValidationError(FrameworkError, AssertionError):
+    """A response does not match its version's schema or field list."""
+
+    def __init__(self, version: str, resource: str, kind: str, problems: Iterable[Problem]) -> None:
+        self.version = version
+        self.resource = resource
+        self.kind = kind
+        self.problems = tuple(problems)
+        listed = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"{version} {resource}_{kind}: {listed}")

@@ -1,0 +1,353 @@
+"""The test data factory: valid and invalid payloads per resource and version.
+
+Each (resource, version, kind) is planned once: constant values are kept in a dict
+that is shallow-copied per payload, and only the fields that must differ (unique
+names, ids, dates, mutable nested values) are produced per call. Values come from,
+in order: the template's ``field_generators``, its ``base_data``, the version's JSON
+Schema, and last the field's name (so a config with only field lists works).
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from framework.config import VersionConfig
+from framework.errors import FactoryError, UnknownNameError
+from framework.generators import GENERATORS, GeneratorContext, ValueGenerator
+
+__all__ = ["DataFactory", "InvalidCase", "Item", "Related"]
+
+Payload = dict[str, Any]
+Optional_ = bool | Collection[str]
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidCase:
+    """A create payload that is valid but for one named defect."""
+
+    id: str
+    field: str
+    reason: str
+    payload: Payload
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A payload together with the id the related objects refer to it by."""
+
+    id: str
+    payload: Payload
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A user with pets with appointments (and health records), ids consistent."""
+
+    user: Item
+    pets: list[Item] = field(default_factory=list)
+    appointments: list[Item] = field(default_factory=list)
+    health_records: list[Item] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    static: dict[str, Any]
+    dynamic: tuple[tuple[str, ValueGenerator], ...]
+
+    def make(self, overrides: Mapping[str, Any]) -> Payload:
+        payload = self.static.copy()
+        for name, generate in self.dynamic:
+            payload[name] = generate()
+        if overrides:
+            payload.update(overrides)
+        return payload
+
+
+def _plan_from(parts: Mapping[str, Any]) -> _Plan:
+    """Split values into constants (shared) and generators (called per payload);
+    mutable constants become generators of fresh copies."""
+    static: dict[str, Any] = {}
+    dynamic: list[tuple[str, ValueGenerator]] = []
+    for name, value in parts.items():
+        if callable(value):
+            dynamic.append((name, value))
+        elif isinstance(value, dict | list):
+            dynamic.append((name, functools.partial(_json_copy, value)))
+        else:
+            static[name] = value
+    return _Plan(static, tuple(dynamic))
+
+
+def _json_copy(value: Any) -> Any:
+    """Copy JSON-like data: a fraction of ``copy.deepcopy``'s cost for dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    return value
+
+
+class DataFactory:
+    """Builds payloads from a :class:`VersionConfig`; deterministic for a given seed.
+
+    ``namespace`` goes into every unique value, so processes sharing a seed (xdist
+    workers against one live server) never produce the same email or name.
+    """
+
+    def __init__(self, config: VersionConfig, *, seed: int | None = None, namespace: str = "") -> None:
+        self.config = config
+        self.seed = seed
+        self._rng = random.Random(seed)
+        self._ctx = GeneratorContext(self._rng, namespace)
+        self._plans: dict[tuple[str, str, str, object], _Plan] = {}
+        self._uuid = cast(Callable[[], str], GENERATORS["generate_uuid"](self._ctx))
+
+    # -- public API -------------------------------------------------------------------------
+    def build(self, resource: str, version: str, *, optional: Optional_ = True, **overrides: Any) -> Payload:
+        """A valid create payload: every required field, and the optional ones chosen by
+        ``optional`` (True: all, False: none, or a collection of names)."""
+        key = (
+            resource,
+            version,
+            "create",
+            optional if isinstance(optional, bool) else frozenset(optional),
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan_create(resource, version, optional)
+        return plan.make(overrides)
+
+    def stream(self, resource: str, version: str, n: int, **overrides: Any) -> Iterator[Payload]:
+        """``n`` payloads, one at a time: a large dataset that is never held in memory."""
+        key = (resource, version, "create", True)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan_create(resource, version, True)
+        make = plan.make
+        for _ in range(n):
+            yield make(overrides)
+
+    def build_response(self, resource: str, version: str, **overrides: Any) -> Payload:
+        """What a server would answer for this resource: every ``<resource>_response``
+        field (for mock servers and validator benchmarks)."""
+        key = (resource, version, "response", True)
+        plan = self._plans.get(key)
+        if plan is None:
+            fields = self._field_list(version, f"{resource}_response")
+            plan = self._plans[key] = self._plan(resource, version, "response", fields)
+        return plan.make(overrides)
+
+    def build_update(self, resource: str, version: str, **changes: Any) -> Payload:
+        """A valid update payload: ``changes`` if given (checked against the version's
+        update fields), else fresh values for every update field."""
+        fields = self._field_list(version, f"{resource}_update")
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise FactoryError(
+                f"{sorted(unknown)} cannot be updated in {version} {resource}; "
+                f"update fields: {', '.join(fields)}"
+            )
+        if changes:
+            return dict(changes)
+        key = (resource, version, "update", True)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(resource, version, "update", fields)
+        return plan.make({})
+
+    def invalid(self, resource: str, version: str) -> list[InvalidCase]:
+        """Create payloads with one defect each: a required field missing, a wrong type,
+        a value outside an enum, a malformed format or pattern, a number out of range."""
+        required = self.config.get_required_fields(version, f"{resource}_create")
+        cases = []
+        for name in required:
+            payload = self.build(resource, version)
+            del payload[name]
+            cases.append(InvalidCase(f"missing-{name}", name, "required field missing", payload))
+        props = self._properties(resource, version, "create")
+        for name in self.config.get_schema_fields(version, f"{resource}_create"):
+            schema = props.get(name)
+            if schema is None:
+                continue
+            for reason, value in _defects(schema):
+                payload = self.build(resource, version)
+                payload[name] = value
+                cases.append(InvalidCase(f"{reason}-{name}", name, reason.replace("-", " "), payload))
+        return cases
+
+    def related(
+        self, version: str, *, pets: int = 1, appointments: int = 1, health_records: int = 0
+    ) -> Related:
+        """A user, ``pets`` pets owned by them, ``appointments`` per pet and
+        ``health_records`` per pet, with every reference pointing at the right id."""
+        uid = self._uuid()
+        user = Item(uid, self.build("user", version))
+        pet_items, appts, records = [], [], []
+        for _ in range(pets):
+            pid = self._uuid()
+            pet_items.append(Item(pid, self.build("pet", version, owner_id=uid)))
+            for _ in range(appointments):
+                appts.append(Item(self._uuid(), self.build("appointment", version, pet_id=pid, user_id=uid)))
+            for _ in range(health_records):
+                records.append(Item(self._uuid(), self.build("health_record", version, pet_id=pid)))
+        return Related(user, pet_items, appts, records)
+
+    # -- planning ---------------------------------------------------------------------------
+    def _field_list(self, version: str, key: str) -> tuple[str, ...]:
+        try:
+            return self.config.get_schema_fields(version, key)
+        except UnknownNameError as exc:
+            raise FactoryError(
+                f"{self.config.path.name}: {exc}; add schema_fields.{key} to versions.{version}"
+            ) from None
+
+    def _plan_create(self, resource: str, version: str, optional: Optional_) -> _Plan:
+        key = f"{resource}_create"
+        all_fields = self._field_list(version, key)
+        required = set(self.config.get_required_fields(version, key))
+        if optional is True:
+            chosen = set(all_fields)
+        elif optional is False:
+            chosen = required
+        else:
+            unknown = set(optional) - set(all_fields)
+            if unknown:
+                raise FactoryError(
+                    f"{sorted(unknown)} are not fields of {version} {key}; fields: {', '.join(all_fields)}"
+                )
+            chosen = required | set(optional)
+        return self._plan(resource, version, "create", [f for f in all_fields if f in chosen])
+
+    def _properties(self, resource: str, version: str, kind: str) -> Mapping[str, Any]:
+        for k in (kind, "create", "response"):
+            schema = self.config.get_schema(version, f"{resource}_{k}")
+            if schema is not None:
+                return schema.get("properties") or {}
+        return {}
+
+    def _plan(self, resource: str, version: str, kind: str, fields: Collection[str]) -> _Plan:
+        template = self.config.get_template(resource)
+        props = self._properties(resource, version, kind)
+        parts: dict[str, Any] = {}
+        for name in fields:
+            if name in template.field_generators:
+                parts[name] = GENERATORS[template.field_generators[name]](self._ctx)
+                continue
+            if name in template.base_data:
+                value = template.base_data[name]
+                where = f"test_data_templates.{resource}.base_data.{name}"
+            else:
+                where = f"versions.{version}.schemas.{resource}_{kind}.properties.{name}"
+                value = self._value(name, props[name], where) if name in props else _by_name(name, self._ctx)
+            parts[name] = value
+        return _plan_from(parts)
+
+    def _value(self, name: str, schema: Mapping[str, Any], where: str) -> Any:
+        """A constant or a generator for one JSON Schema (types, formats, enums, objects)."""
+        rng = self._rng
+        if "const" in schema:
+            return schema["const"]
+        if "enum" in schema:
+            choices = [c for c in schema["enum"] if c is not None] or [None]
+            return lambda: rng.choice(choices)
+        types = schema.get("type", "string")
+        types = [types] if isinstance(types, str) else list(types)
+        kind = next((t for t in types if t != "null"), "null")
+        if kind == "string":
+            fmt = schema.get("format")
+            if fmt in _FORMATS:
+                return GENERATORS[_FORMATS[fmt]](self._ctx)
+            if "pattern" in schema:
+                raise FactoryError(
+                    f"{self.config.path.name}: {where} has a pattern the factory cannot invent; "
+                    f"name a generator for it in test_data_templates or give it in base_data"
+                )
+            return _by_name(name, self._ctx)
+        if kind in ("integer", "number"):
+            low = schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1)
+            high = schema.get("maximum", low + 100)
+            if kind == "integer":
+                return lambda: rng.randint(int(low), int(high))
+            return lambda: round(rng.uniform(low, high), 2) or high
+        if kind == "boolean":
+            return True
+        if kind == "array":
+            item_schema = schema.get("items")
+            count = max(schema.get("minItems", 1 if item_schema else 0), 0)
+            if not item_schema or count == 0:
+                return lambda: []
+            item = self._value(name, item_schema, f"{where}.items")
+            make_item = item if callable(item) else (lambda: _json_copy(item))
+            return lambda: [make_item() for _ in range(count)]
+        if kind == "object":
+            nested = schema.get("properties") or {}
+            parts = {k: self._value(k, s, f"{where}.properties.{k}") for k, s in nested.items()}
+            plan = _plan_from(parts)
+            return lambda: plan.make({})
+        return None
+
+
+_FORMATS = {
+    "uuid": "generate_uuid",
+    "email": "generate_email",
+    "date": "generate_past_date",
+    "date-time": "generate_past_datetime",
+    "uri": "generate_uri",
+}
+
+_BAD_FORMAT = {
+    "uuid": "not-a-uuid",
+    "email": "not-an-email",
+    "date": "31/12/2020",
+    "date-time": "yesterday at noon",
+    "uri": "not a uri",
+}
+
+
+def _by_name(name: str, ctx: GeneratorContext) -> ValueGenerator:
+    """A generator guessed from a field's name, for configs with field lists only."""
+    n = name.lower()
+    if n == "id" or n.endswith("_id"):
+        return GENERATORS["generate_uuid"](ctx)
+    for hint, gen in _NAME_HINTS:
+        if hint(n):
+            return GENERATORS[gen](ctx)
+    return GENERATORS["generate_text"](ctx)
+
+
+_NAME_HINTS: tuple[tuple[Callable[[str], bool], str], ...] = (
+    (lambda n: "email" in n, "generate_email"),
+    (lambda n: n.endswith("_at"), "generate_past_datetime"),
+    (lambda n: n == "date" or n.endswith("_date"), "generate_past_date"),
+    (lambda n: "phone" in n, "generate_phone"),
+    (lambda n: "name" in n, "generate_name"),
+    (lambda n: "url" in n or "photo" in n, "generate_uri"),
+)
+
+
+def _defects(schema: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Values that break ``schema`` in one named way each."""
+    types = schema.get("type")
+    allowed = {types} if isinstance(types, str) else set(types or ())
+    if allowed:
+        if "number" in allowed:
+            allowed.add("integer")
+        if "string" not in allowed:
+            yield "wrong-type", "wrong-type"
+        elif "integer" not in allowed:
+            yield "wrong-type", 12345
+        elif "object" not in allowed:
+            yield "wrong-type", {"wrong": "type"}
+    if schema.get("enum"):
+        yield "bad-enum", "not-a-valid-choice"
+    fmt = schema.get("format")
+    if fmt in _BAD_FORMAT:
+        yield "bad-format", _BAD_FORMAT[fmt]
+    if "pattern" in schema:
+        yield "bad-pattern", "!"
+    if isinstance(schema.get("maximum"), int | float) and not isinstance(schema.get("maximum"), bool):
+        yield "out-of-range", schema["maximum"] + 1

@@ -1,0 +1,320 @@
+"""The pytest plugin: options, fixtures, ``version_parametrize`` and ``feature_test``.
+
+Registered under the ``pytest11`` entry point, so installing the package enables it.
+The versions come from the YAML at collection time: a test that asks for
+``api_version`` runs once per version (narrowed by ``--api-versions``), and a
+``feature_test`` reports the versions without the feature as skipped, with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import random
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from framework.client import VersionedClient, make_client
+from framework.config import VersionConfig, load_config, resolve_config_path
+from framework.errors import FrameworkError
+from framework.factory import DataFactory
+from framework.recorder import PerfRecorder
+from framework.validator import ResponseValidator
+
+__all__ = ["feature_test", "version_parametrize"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+API_URL_ENV = "DYNAPI_API_URL"
+_VERSIONS_MARK = "dynapi_versions"
+_FEATURE_MARK = "dynapi_feature"
+_STATE = pytest.StashKey["DynapiState"]()
+
+
+# -- decorators ------------------------------------------------------------------------------
+def version_parametrize(versions: Sequence[str] | None = None) -> Callable[[F], F]:
+    """Run the test once per version of the config (or only ``versions``)."""
+
+    def decorate(fn: F) -> F:
+        marked: F = getattr(pytest.mark, _VERSIONS_MARK)(tuple(versions) if versions else None)(fn)
+        return _mark_async(marked)
+
+    return decorate
+
+
+def feature_test(feature: str) -> Callable[[F], F]:
+    """Run the test on the versions that have ``feature``; skip the others, saying why."""
+
+    def decorate(fn: F) -> F:
+        marked: F = getattr(pytest.mark, _FEATURE_MARK)(feature)(fn)
+        return _mark_async(marked)
+
+    return decorate
+
+
+def _mark_async(fn: F) -> F:
+    # Coroutine tests share the session's event loop, like the session-scoped client.
+    if inspect.iscoroutinefunction(fn):
+        marked: F = pytest.mark.asyncio(loop_scope="session")(fn)
+        return marked
+    return fn
+
+
+# -- state -----------------------------------------------------------------------------------
+class DynapiState:
+    """What the plugin decided at configure time: config path, versions, target, seed."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        opt = config.option
+        self.config_path = resolve_config_path(
+            opt.dynapi_version_config,
+            os.environ,
+            config.getini("version_config") or None,
+            config.rootpath,
+        )
+        self.explicit = bool(
+            opt.dynapi_version_config
+            or os.environ.get("DYNAPI_VERSION_CONFIG")
+            or config.getini("version_config")
+        )
+        self.api_url: str | None = (
+            opt.dynapi_api_url or os.environ.get(API_URL_ENV) or config.getini("api_url") or None
+        )
+        self.asgi_app: str = opt.dynapi_asgi_app or config.getini("asgi_app") or ""
+        self.wanted = [v.strip() for v in (opt.dynapi_api_versions or "").split(",") if v.strip()]
+        workerinput = getattr(config, "workerinput", None)
+        if opt.dynapi_factory_seed is not None:
+            self.seed: int = opt.dynapi_factory_seed
+        elif workerinput is not None and "dynapi_seed" in workerinput:
+            self.seed = int(workerinput["dynapi_seed"])
+        else:
+            self.seed = random.SystemRandom().randrange(2**32)
+        self.worker = workerinput["workerid"] if workerinput else "main"
+        self._loaded: VersionConfig | None = None
+
+    @property
+    def version_config(self) -> VersionConfig:
+        """The loaded config; a broken file stops pytest with its one-line error."""
+        if self._loaded is None:
+            try:
+                self._loaded = load_config(self.config_path)
+            except FrameworkError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            unknown = [v for v in self.wanted if v not in self._loaded.get_supported_versions()]
+            if unknown:
+                known = ", ".join(self._loaded.get_supported_versions())
+                raise pytest.UsageError(
+                    f"--api-versions names {', '.join(unknown)}; {self.config_path.name} has {known}"
+                )
+        return self._loaded
+
+    def versions(self) -> list[str]:
+        """The versions to run, in config order, narrowed by ``--api-versions``."""
+        all_versions = self.version_config.get_supported_versions()
+        return [v for v in all_versions if not self.wanted or v in self.wanted]
+
+
+# -- hooks -----------------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dynapi", "version-aware API testing")
+    group.addoption(
+        "--version-config",
+        dest="dynapi_version_config",
+        metavar="PATH",
+        help="version config YAML (else $DYNAPI_VERSION_CONFIG, ini version_config, "
+        "tests/config/version_config.yaml)",
+    )
+    group.addoption(
+        "--api-url",
+        dest="dynapi_api_url",
+        metavar="URL",
+        help=f"test a live server at URL instead of the app in-process (else ${API_URL_ENV}, ini api_url)",
+    )
+    group.addoption(
+        "--asgi-app",
+        dest="dynapi_asgi_app",
+        metavar="MODULE:ATTR",
+        help="the ASGI app to test in-process; 'module:factory()' calls a factory (else ini asgi_app)",
+    )
+    group.addoption(
+        "--api-versions",
+        dest="dynapi_api_versions",
+        metavar="V1,V2",
+        help="run only these versions",
+    )
+    group.addoption(
+        "--factory-seed",
+        dest="dynapi_factory_seed",
+        type=int,
+        metavar="N",
+        help="seed of the data factory (default: random, shown in the header)",
+    )
+    group.addoption(
+        "--record-perf",
+        dest="dynapi_record_perf",
+        nargs="?",
+        const="both",
+        choices=("time", "memory", "both"),
+        help="record each test's duration and/or peak traced memory into its report",
+    )
+    group.addoption(
+        "--record-perf-json",
+        dest="dynapi_record_perf_json",
+        metavar="PATH",
+        help="also write the recorded figures to PATH as JSON (implies --record-perf)",
+    )
+    parser.addini("version_config", "path of the version config YAML", default="")
+    parser.addini("api_url", "URL of a live server to test", default="")
+    parser.addini(
+        "asgi_app",
+        "the ASGI app to test in-process, 'module:attr' or 'module:factory()'",
+        default="",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in (
+        "smoke: quick checks that the API answers at all",
+        "slow: tests that take long; deselect with -m 'not slow'",
+        "performance: tests that measure rather than check",
+        f"{_VERSIONS_MARK}(versions): run once per API version (set by version_parametrize)",
+        f"{_FEATURE_MARK}(feature): run on the versions that have a feature (set by feature_test)",
+    ):
+        config.addinivalue_line("markers", line)
+    state = DynapiState(config)
+    config.stash[_STATE] = state
+    if state.explicit or state.config_path.exists():
+        state.version_config  # noqa: B018 - fail fast on a broken config, before collection
+    mode = config.option.dynapi_record_perf
+    json_path = config.option.dynapi_record_perf_json
+    if mode or json_path:
+        config.pluginmanager.register(
+            PerfRecorder(mode or "both", Path(json_path) if json_path else None), "dynapi-recorder"
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker uses the controller's factory seed."""
+    node.workerinput["dynapi_seed"] = node.config.stash[_STATE].seed
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    state = config.stash.get(_STATE, None)
+    if state is None or state._loaded is None:
+        return None
+    target = state.api_url or f"in-process ({state.asgi_app or 'no asgi_app set'})"
+    return (
+        f"dynapi: {state.config_path.name} versions {','.join(state.versions())}; "
+        f"target {target}; factory seed {state.seed}"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "api_version" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
+        if "api_version" in (names.replace(" ", "").split(",") if isinstance(names, str) else names):
+            return  # the test parametrizes api_version itself
+    state: DynapiState = metafunc.config.stash[_STATE]
+    config = state.version_config
+    versions = state.versions()
+    vmark = metafunc.definition.get_closest_marker(_VERSIONS_MARK)
+    if vmark is not None and vmark.args and vmark.args[0]:
+        for v in vmark.args[0]:
+            config.get_version(v)  # an unknown version in the decorator is an error, not a skip
+        versions = [v for v in versions if v in vmark.args[0]]
+    fmark = metafunc.definition.get_closest_marker(_FEATURE_MARK)
+    params = []
+    for v in versions:
+        if fmark is not None and not config.is_feature_enabled(v, fmark.args[0]):
+            reason = f"{v} does not have feature '{fmark.args[0]}'"
+            params.append(pytest.param(v, id=v, marks=pytest.mark.skip(reason=reason)))
+        else:
+            params.append(pytest.param(v, id=v))
+    metafunc.parametrize("api_version", params)
+
+
+# -- fixtures --------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def version_config(pytestconfig: pytest.Config) -> VersionConfig:
+    """The loaded version config, checked in full (JSON Schemas too) once per session."""
+    config = pytestconfig.stash[_STATE].version_config
+    config.validate_configuration()
+    return config
+
+
+@pytest.fixture(scope="session")
+def response_validator(version_config: VersionConfig) -> ResponseValidator:
+    """The session's response validator; its compiled schemas are reused by every test."""
+    return ResponseValidator(version_config)
+
+
+@pytest.fixture(scope="session")
+def data_factory(version_config: VersionConfig, pytestconfig: pytest.Config) -> DataFactory:
+    """The session's data factory, seeded (see the header) and namespaced per xdist worker."""
+    state: DynapiState = pytestconfig.stash[_STATE]
+    return DataFactory(version_config, seed=state.seed, namespace=f"{state.seed % 65536:x}{state.worker}")
+
+
+@pytest.fixture
+def api_version(request: pytest.FixtureRequest) -> str:
+    """The API version this test runs against (parametrized from the config)."""
+    version: str = request.param
+    return version
+
+
+@pytest.fixture(scope="session")
+def asgi_app(pytestconfig: pytest.Config) -> Any:
+    """The ASGI app to test in-process (override this fixture, or set ini ``asgi_app``)."""
+    state: DynapiState = pytestconfig.stash[_STATE]
+    if state.api_url:
+        return None
+    if not state.asgi_app:
+        raise pytest.UsageError(
+            "no app to test: set the ini option asgi_app = 'module:attr', pass --asgi-app or --api-url"
+        )
+    return import_app(state.asgi_app)
+
+
+def import_app(spec: str) -> Any:
+    """Import ``module:attr``; ``module:factory()`` calls the factory."""
+    module_name, _, attr = spec.partition(":")
+    call = attr.endswith("()")
+    attr = attr.removesuffix("()")
+    try:
+        obj: Any = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise pytest.UsageError(
+            f"asgi_app {spec!r}: {exc}; expected 'module:attr' or 'module:factory()'"
+        ) from None
+    return obj() if call else obj
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def api_client(
+    asgi_app: Any, pytestconfig: pytest.Config, version_config: VersionConfig
+) -> AsyncIterator[httpx.AsyncClient]:
+    """One ``httpx.AsyncClient`` for the whole session, in-process or against ``--api-url``."""
+    state: DynapiState = pytestconfig.stash[_STATE]
+    timeout = version_config.settings.default_timeout
+    client = (
+        make_client(base_url=state.api_url, timeout=timeout)
+        if state.api_url
+        else make_client(app=asgi_app, timeout=timeout)
+    )
+    async with client:
+        yield client
+
+
+@pytest.fixture
+def api(api_client: httpx.AsyncClient, version_config: VersionConfig, api_version: str) -> VersionedClient:
+    """The session client bound to this test's version: ``await api.create("pet", payload)``."""
+    return VersionedClient(api_client, version_config, api_version)

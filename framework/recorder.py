@@ -1,0 +1,123 @@
+"""Per-test duration and peak traced memory, written into each test's report.
+
+Enabled with ``--record-perf`` (``time``, ``memory`` or ``both``): time with
+``time.perf_counter`` around setup, call and teardown; memory as the peak that
+``tracemalloc`` saw above the level at which the test started. Time and memory are
+best taken in separate runs, since tracing allocations slows the code it watches.
+The figures go into the teardown report's ``user_properties`` (so they cross
+pytest-xdist and reach junit XML) and, with ``--record-perf-json``, into a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+import tracemalloc
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["DURATION", "PEAK_MEMORY", "PerfRecorder"]
+
+DURATION = "dynapi_duration_s"
+PEAK_MEMORY = "dynapi_peak_memory_bytes"
+_PHASES = ("setup", "call", "teardown")
+
+
+class PerfRecorder:
+    """A pytest plugin object: measures each test and collects the figures."""
+
+    def __init__(self, mode: str, json_path: Path | None) -> None:
+        self.time = mode in ("time", "both")
+        self.memory = mode in ("memory", "both")
+        self.json_path = json_path
+        self.records: list[dict[str, Any]] = []
+        self._phases: dict[str, float] = {}
+        self._base = 0
+        self._started_tracing = False
+        self._outcomes: dict[str, str] = {}
+
+    def pytest_sessionstart(self) -> None:
+        if self.memory and not tracemalloc.is_tracing():
+            tracemalloc.start()
+            self._started_tracing = True
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self._started_tracing:
+            tracemalloc.stop()
+        if self.json_path is not None and not hasattr(session.config, "workerinput"):
+            data = {
+                "mode": "both" if self.time and self.memory else ("time" if self.time else "memory"),
+                "tests": self.records,
+            }
+            tmp = self.json_path.with_suffix(self.json_path.suffix + ".tmp")
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data, indent=1))
+            os.replace(tmp, self.json_path)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        self._phases = {}
+        if self.memory:
+            tracemalloc.reset_peak()
+            self._base = tracemalloc.get_traced_memory()[0]
+        start = time.perf_counter()
+        try:
+            return (yield)
+        finally:
+            self._phases["setup"] = time.perf_counter() - start
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        start = time.perf_counter()
+        try:
+            return (yield)
+        finally:
+            self._phases["call"] = time.perf_counter() - start
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+        start = time.perf_counter()
+        try:
+            return (yield)
+        finally:
+            self._phases["teardown"] = time.perf_counter() - start
+            if self.time:
+                item.user_properties.append((DURATION, sum(self._phases.values())))
+                for phase in _PHASES:
+                    item.user_properties.append((f"dynapi_{phase}_s", self._phases.get(phase, 0.0)))
+            if self.memory:
+                peak = tracemalloc.get_traced_memory()[1]
+                item.user_properties.append((PEAK_MEMORY, max(peak - self._base, 0)))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            if report.outcome != "passed":  # the teardown report says "passed" for a failed test
+                self._outcomes[report.nodeid] = report.outcome
+            return
+        outcome = self._outcomes.pop(report.nodeid, "passed") if report.passed else report.outcome
+        props = dict(report.user_properties)
+        if DURATION not in props and PEAK_MEMORY not in props:
+            return
+        record: dict[str, Any] = {"nodeid": report.nodeid, "outcome": outcome}
+        record.update({k.removeprefix("dynapi_"): v for k, v in props.items() if k.startswith("dynapi_")})
+        self.records.append(record)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.records:
+            return
+        tr = terminalreporter
+        tr.write_sep("-", "dynapi: per-test figures")
+        if self.time:
+            ds = [r["duration_s"] for r in self.records if "duration_s" in r]
+            tr.write_line(f"time per test: median {statistics.median(ds) * 1e3:.3f} ms over {len(ds)} tests")
+        if self.memory:
+            ms = [r["peak_memory_bytes"] for r in self.records if "peak_memory_bytes" in r]
+            tr.write_line(
+                f"peak traced memory per test: median {statistics.median(ms) / 1024:.1f} KiB, "
+                f"max {max(ms) / 1024:.1f} KiB over {len(ms)} tests"
+            )

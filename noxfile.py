@@ -1,0 +1,98 @@
+"""Sessions: ``tests`` (unit + dynamic suite in-process and live), ``lint``, ``typecheck``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHON = "3.11"
+PYTEST = ("pytest", "-p", "no:cacheprovider")
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the project with the Pets API, and the named dependency groups."""
+    deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
+    session.install("-e", ".[petstore]", *deps)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the unit tests, then the dynamic suite in-process and against a live server."""
+    install(session, "test")
+    session.run(*PYTEST, "tests/unit", *session.posargs)
+    session.run(*PYTEST, "tests/integration", *session.posargs)
+    session.run(*PYTEST, "tests/integration", "-n", "2", *session.posargs)
+    with live_server(session) as url:
+        session.run(*PYTEST, "tests/integration", "-n", "2", f"--api-url={url}", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Lint and check formatting with ruff."""
+    install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Type-check framework/ and petstore/ with mypy --strict."""
+    install(session, "typecheck")
+    session.run("mypy")
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def live_server(session: nox.Session, timeout: float = 30.0) -> Iterator[str]:
+    """Serve the Pets API with uvicorn on a free loopback port; stop it by its pid."""
+    port = free_port()
+    python = str(Path(session.bin) / "python")
+    log = Path(session.create_tmp()) / "petstore.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([python, "-m", "petstore", "--port", str(port)], stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    session.log(f"petstore serving at {url} (pid {proc.pid})")
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                session.error(f"petstore exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/v1/pets", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                session.error(f"petstore did not answer on {url} within {timeout:.0f} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()

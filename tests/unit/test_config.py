@@ -1,0 +1,316 @@
+"""Tests of framework.config: lookups, caching, path precedence and every bad input."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from framework.config import (
+    DEFAULT_CONFIG_PATH,
+    ENV_VAR,
+    VersionConfig,
+    clear_cache,
+    load_config,
+    resolve_config_path,
+)
+from framework.errors import ConfigError, UnknownNameError
+
+MINIMAL = """\
+versions:
+  v1:
+    schema_fields:
+      pet_create: [name, species]
+      pet_response: [id, name, species]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "version_config.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+# -- lookups ---------------------------------------------------------------------------------
+def test_versions_in_file_order(pets_config: VersionConfig) -> None:
+    assert pets_config.get_supported_versions() == ["v1", "v2", "v3"]
+
+
+def test_endpoint_joins_base_url(pets_config: VersionConfig) -> None:
+    assert pets_config.get_endpoint("v2", "pet") == "/api/v2/pets"
+    assert pets_config.get_endpoint("v3", "appointment_cancel") == "/api/v3/appointments/{id}/cancel"
+
+
+def test_field_lists(pets_config: VersionConfig) -> None:
+    assert "temperament" in pets_config.get_schema_fields("v2", "pet_response")
+    assert "temperament" not in pets_config.get_schema_fields("v1", "pet_response")
+    assert pets_config.get_required_fields("v1", "pet_create") == ("name", "species", "owner_id")
+    assert "breed" in pets_config.get_optional_fields("v1", "pet_create")
+    # No required list: every field is required; no optional list: none is optional.
+    assert pets_config.get_required_fields("v1", "pet_response") == pets_config.get_schema_fields(
+        "v1", "pet_response"
+    )
+    assert pets_config.get_optional_fields("v1", "pet_response") == ()
+
+
+def test_features(pets_config: VersionConfig) -> None:
+    assert not pets_config.is_feature_enabled("v1", "health_records")
+    assert pets_config.is_feature_enabled("v2", "health_records")
+    assert pets_config.versions_with("batch_operations") == ["v2"]
+    assert pets_config.versions_with("appointment_cancellation") == ["v3"]
+
+
+def test_resources_come_from_field_lists(pets_config: VersionConfig) -> None:
+    assert pets_config.resources("v1") == ("pet", "user", "appointment")
+    assert pets_config.resources("v2") == ("pet", "user", "appointment", "health_record")
+
+
+def test_pagination_styles(pets_config: VersionConfig) -> None:
+    flat, nested = pets_config.get_pagination("v1"), pets_config.get_pagination("v3")
+    page = {"total": 3, "page": 1, "per_page": 2, "total_pages": 2}
+    assert flat.items({**page, "pets": [1, 2]}, "pets") == [1, 2]
+    assert nested.items({"items": [1], "pagination": page}, "pets") == [1]
+    assert nested.meta({"items": [], "pagination": page}) == page
+    assert flat.meta({**page, "pets": []}) == page
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "known"),
+    [
+        (lambda c: c.get_version("v9"), "version", "v1, v2, v3"),
+        (lambda c: c.get_endpoint("v1", "health_record"), "endpoint", "appointment, pet, user"),
+        (lambda c: c.get_schema_fields("v1", "pet_delete"), "field list", "pet_create"),
+        (lambda c: c.is_feature_enabled("v1", "teleport"), "feature", "batch_operations"),
+        (lambda c: c.versions_with("teleport"), "feature", "statistics"),
+    ],
+)
+def test_unknown_names_list_the_known_ones(
+    pets_config: VersionConfig, call: object, kind: str, known: str
+) -> None:
+    with pytest.raises(UnknownNameError, match=f"unknown {kind} .*known: .*{known}"):
+        call(pets_config)  # type: ignore[operator]
+
+
+def test_a_file_with_only_field_lists_works(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL))
+    assert config.get_supported_versions() == ["v1"]
+    assert config.get_schema_fields("v1", "pet_create") == ("name", "species")
+    assert config.get_schema("v1", "pet_create") is None
+    assert config.get_endpoint  # endpoints are optional
+    assert config.settings.default_timeout == 5.0
+    config.validate_configuration()
+
+
+# -- caching ---------------------------------------------------------------------------------
+def test_loaded_once_per_file(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    assert load_config(path) is load_config(path)
+    assert load_config(str(path)) is load_config(tmp_path / "." / path.name)
+
+
+def test_not_a_singleton_each_path_its_own_config(tmp_path: Path) -> None:
+    a = load_config(write(tmp_path, MINIMAL, "a.yaml"))
+    b = load_config(write(tmp_path, MINIMAL.replace("v1", "v7"), "b.yaml"))
+    assert a is not b
+    assert b.get_supported_versions() == ["v7"]
+
+
+def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    first = load_config(path)
+    path.write_text(MINIMAL.replace("v1", "v2"), encoding="utf-8")
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    second = load_config(path)
+    assert second is not first
+    assert second.get_supported_versions() == ["v2"]
+
+
+def test_clear_cache_forces_a_new_read(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    first = load_config(path)
+    clear_cache()
+    assert load_config(path) is not first
+
+
+# -- path precedence: option > environment > ini > default -----------------------------------
+def test_path_from_option_wins(tmp_path: Path) -> None:
+    got = resolve_config_path("opt.yaml", {ENV_VAR: "env.yaml"}, "ini.yaml", tmp_path)
+    assert got == tmp_path / "opt.yaml"
+
+
+def test_path_from_environment(tmp_path: Path) -> None:
+    assert resolve_config_path(None, {ENV_VAR: "env.yaml"}, "ini.yaml", tmp_path) == tmp_path / "env.yaml"
+
+
+def test_path_from_ini(tmp_path: Path) -> None:
+    assert resolve_config_path(None, {}, "ini.yaml", tmp_path) == tmp_path / "ini.yaml"
+
+
+def test_path_default(tmp_path: Path) -> None:
+    assert resolve_config_path(None, {}, None, tmp_path) == tmp_path / DEFAULT_CONFIG_PATH
+
+
+def test_absolute_path_kept(tmp_path: Path) -> None:
+    absolute = tmp_path / "x" / "c.yaml"
+    assert resolve_config_path(str(absolute), {}, None, Path("/elsewhere")) == absolute
+
+
+# -- bad input: one line naming the file, the line, the key path and the fix ------------------
+BAD = [
+    pytest.param(
+        """\
+        versions:
+          v1:
+            schema_fields:
+              pet_create: [name, species]
+          v2:
+            schema_fields:
+              pet_create: [name, species]
+            required_fields:
+              pet_create:
+                - name
+                - weight
+        """,
+        11,
+        "versions.v2.required_fields.pet_create: 'weight' is not in schema_fields.pet_create",
+        id="required-not-in-fields",
+    ),
+    pytest.param("versions: [v1, v2]\n", 1, "versions: expected a mapping", id="versions-not-mapping"),
+    pytest.param("- a\n- b\n", 1, "the file must be a mapping", id="top-not-mapping"),
+    pytest.param(MINIMAL + "verions: {}\n", 6, "verions: unknown key; expected one of", id="unknown-top-key"),
+    pytest.param(
+        "versions:\n  v1:\n    features:\n      batch: yes please\n",
+        4,
+        "versions.v1.features.batch: expected true or false, got 'yes please'",
+        id="feature-not-bool",
+    ),
+    pytest.param(
+        "versions:\n  v1:\n    endpoints:\n      pet: pets\n",
+        4,
+        "versions.v1.endpoints.pet: expected a path starting with '/', got 'pets'",
+        id="endpoint-not-a-path",
+    ),
+    pytest.param(
+        "versions:\n  v1:\n    schema_fields:\n      pet_create: [name, name]\n",
+        4,
+        "versions.v1.schema_fields.pet_create: 'name' is listed twice",
+        id="duplicate-field",
+    ),
+    pytest.param(
+        "versions:\n  v1:\n    schema_fields:\n      pet_create: name\n",
+        4,
+        "versions.v1.schema_fields.pet_create: expected a list of field names",
+        id="field-list-not-a-list",
+    ),
+    pytest.param(
+        MINIMAL + "    required_fields: {pet_create: [name]}\n    optional_fields: {pet_create: [name]}\n",
+        7,
+        "versions.v1.optional_fields.pet_create: ['name'] also listed as required",
+        id="required-and-optional",
+    ),
+    pytest.param(
+        MINIMAL + "    required_fields:\n      pet_update: [name]\n",
+        7,
+        "versions.v1.required_fields.pet_update: no schema_fields.pet_update to refer to",
+        id="required-without-field-list",
+    ),
+    pytest.param(
+        MINIMAL
+        + "    schemas:\n      pet_create:\n        type: object\n        properties: {name: {type: string}}\n",
+        9,
+        "versions.v1.schemas.pet_create.properties: 'species' of schema_fields.pet_create has no property",
+        id="schema-misses-a-field",
+    ),
+    pytest.param(
+        MINIMAL + "    schemas:\n      pet_create: not-a-schema\n",
+        7,
+        "versions.v1.schemas.pet_create: expected a JSON Schema object",
+        id="schema-not-mapping",
+    ),
+    pytest.param(
+        MINIMAL + "    pagination: {style: cursor}\n",
+        6,
+        "versions.v1.pagination: expected {style: flat} or {style: nested}",
+        id="bad-pagination",
+    ),
+    pytest.param(
+        MINIMAL + "    base_url: api/v1\n",
+        6,
+        "versions.v1.base_url: expected a path starting with '/'",
+        id="bad-base-url",
+    ),
+    pytest.param(
+        MINIMAL + "global_settings:\n  default_timeout: -1\n",
+        7,
+        "global_settings.default_timeout: expected a number of seconds > 0, got -1",
+        id="bad-timeout",
+    ),
+    pytest.param(
+        MINIMAL + "global_settings:\n  retries: 3\n",
+        7,
+        "global_settings.retries: unknown setting",
+        id="unknown-setting",
+    ),
+    pytest.param(
+        MINIMAL + "test_data_templates:\n  pet:\n    field_generators:\n      name: generate_unicorn\n",
+        9,
+        "test_data_templates.pet.field_generators.name: unknown generator 'generate_unicorn'; known: ",
+        id="unknown-generator",
+    ),
+    pytest.param(
+        "versions:\n  v1:\n    schema_fields: {pet_create: [name}\n",
+        3,
+        "not valid YAML",
+        id="not-yaml",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "expected"), BAD)
+def test_bad_config_one_line_error(tmp_path: Path, text: str, line: int, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:{line}: ")
+    assert expected in message
+    assert info.value.line == line
+
+
+def test_several_problems_are_counted(tmp_path: Path) -> None:
+    path = write(tmp_path, "versions:\n  v1:\n    features: {a: 1, b: 2}\n")
+    with pytest.raises(ConfigError, match=r"\(and 1 more problem\)"):
+        load_config(path)
+
+
+def test_missing_file_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"nope.yaml: file not found; pass --version-config, set {ENV_VAR}"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"versions:\n  v1: \xff\xfe\n")
+    with pytest.raises(ConfigError, match="not UTF-8 text; save the file as UTF-8"):
+        load_config(path)
+
+
+def test_invalid_json_schema_caught_by_validate_configuration(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "    schemas:\n      pet_create:\n        type: object\n"
+        "        properties: {name: {type: strnig}, species: {type: string}}\n"
+    )
+    path = write(tmp_path, text)
+    config = load_config(path)  # the format is fine; the schema body is checked in full below
+    with pytest.raises(
+        ConfigError, match=r":9: versions.v1.schemas.pet_create.properties.name.type: not a valid JSON Schema"
+    ):
+        config.validate_configuration()
+
+
+def test_project_config_validates_in_full(pets_config: VersionConfig) -> None:
+    pets_config.validate_configuration()

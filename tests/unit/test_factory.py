@@ -1,0 +1,203 @@
+"""Tests of framework.factory: valid, unique, seeded payloads; invalid cases; related objects."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from framework.config import VersionConfig, load_config
+from framework.errors import FactoryError
+from framework.factory import DataFactory
+
+
+def create_schema(config: VersionConfig, version: str, resource: str) -> Draft202012Validator:
+    schema = config.get_schema(version, f"{resource}_create")
+    assert schema is not None
+    return Draft202012Validator(dict(schema), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def cases(config: VersionConfig) -> list[tuple[str, str]]:
+    return [(v, r) for v in config.get_supported_versions() for r in config.resources(v)]
+
+
+def test_every_payload_is_valid_for_its_version(pets_config: VersionConfig) -> None:
+    factory = DataFactory(pets_config, seed=1)
+    for version, resource in cases(pets_config):
+        validator = create_schema(pets_config, version, resource)
+        fields = set(pets_config.get_schema_fields(version, f"{resource}_create"))
+        for optional in (True, False):
+            payload = factory.build(resource, version, optional=optional)
+            errors = [e.message for e in validator.iter_errors(payload)]
+            assert errors == [], (version, resource, optional)
+            assert set(payload) <= fields
+            assert set(pets_config.get_required_fields(version, f"{resource}_create")) <= set(payload)
+
+
+def test_optional_fields_by_choice(pets_config: VersionConfig) -> None:
+    factory = DataFactory(pets_config, seed=1)
+    required = set(pets_config.get_required_fields("v2", "pet_create"))
+    assert set(factory.build("pet", "v2", optional=False)) == required
+    assert set(factory.build("pet", "v2", optional=["temperament"])) == required | {"temperament"}
+    assert set(factory.build("pet", "v2")) == set(pets_config.get_schema_fields("v2", "pet_create"))
+    with pytest.raises(FactoryError, match=r"\['wings'\] are not fields of v2 pet_create"):
+        factory.build("pet", "v2", optional=["wings"])
+
+
+def test_overrides_win(pets_config: VersionConfig) -> None:
+    payload = DataFactory(pets_config).build("pet", "v1", name="Fixed", age=7)
+    assert payload["name"] == "Fixed"
+    assert payload["age"] == 7
+
+
+def test_version_differences_follow_the_config(pets_config: VersionConfig) -> None:
+    factory = DataFactory(pets_config)
+    assert "age" in factory.build("pet", "v1")
+    assert "temperament" not in factory.build("pet", "v1")
+    v3 = factory.build("pet", "v3")
+    assert "age" not in v3
+    assert "date_of_birth" in v3
+    assert "phone_number" in factory.build("user", "v3")
+
+
+def test_unique_values(pets_config: VersionConfig) -> None:
+    factory = DataFactory(pets_config, seed=3)
+    users = [factory.build("user", "v2") for _ in range(2000)]
+    pets = [factory.build("pet", "v2") for _ in range(2000)]
+    assert len({u["email"] for u in users}) == 2000
+    assert len({p["name"] for p in pets}) == 2000
+    assert len({p["microchip_id"] for p in pets}) == 2000
+    assert len({p["owner_id"] for p in pets}) == 2000
+
+
+def test_deterministic_under_a_seed(pets_config: VersionConfig) -> None:
+    a = DataFactory(pets_config, seed=42, namespace="w")
+    b = DataFactory(pets_config, seed=42, namespace="w")
+    assert [a.build("pet", "v2") for _ in range(5)] == [b.build("pet", "v2") for _ in range(5)]
+    c = DataFactory(pets_config, seed=43, namespace="w")
+    assert a.build("pet", "v2")["owner_id"] != c.build("pet", "v2")["owner_id"]
+
+
+def test_namespace_keeps_processes_apart(pets_config: VersionConfig) -> None:
+    gw0 = DataFactory(pets_config, seed=42, namespace="gw0")
+    gw1 = DataFactory(pets_config, seed=42, namespace="gw1")
+    assert gw0.build("user", "v1")["email"] != gw1.build("user", "v1")["email"]
+    assert gw0.build("pet", "v2")["microchip_id"] != gw1.build("pet", "v2")["microchip_id"]
+
+
+def test_payloads_share_no_mutable_state(pets_config: VersionConfig) -> None:
+    factory = DataFactory(pets_config)
+    first = factory.build("user", "v2")
+    first["address"]["city"] = "Changed"
+    first["emergency_contact"]["name"] = "Changed"
+    second = factory.build("user", "v2")
+    assert second["address"]["city"] != "Changed"
+    assert second["emergency_contact"]["name"] != "Changed"
+    assert pets_config.get_template("user").base_data["address"]["city"] != "Changed"
+
+
+def test_stream_is_lazy(pets_config: VersionConfig) -> None:
+    stream = DataFactory(pets_config).stream("pet", "v2", 10**12)
+    assert iter(stream) is stream
+    first = list(itertools.islice(stream, 3))  # a list of 10**12 would never come back
+    assert len(first) == 3
+    assert len({p["name"] for p in first}) == 3
+
+
+def test_stream_yields_n_valid_items(pets_config: VersionConfig) -> None:
+    validator = create_schema(pets_config, "v3", "appointment")
+    items = list(DataFactory(pets_config).stream("appointment", "v3", 50))
+    assert len(items) == 50
+    assert all(validator.is_valid(i) for i in items)
+
+
+def test_invalid_cases_break_exactly_their_field(pets_config: VersionConfig) -> None:
+    factory = DataFactory(pets_config, seed=5)
+    for version, resource in cases(pets_config):
+        validator = create_schema(pets_config, version, resource)
+        invalid = factory.invalid(resource, version)
+        required = pets_config.get_required_fields(version, f"{resource}_create")
+        assert {f"missing-{f}" for f in required} <= {c.id for c in invalid}
+        for case in invalid:
+            errors = list(validator.iter_errors(case.payload))
+            assert errors, f"{version} {resource} {case.id} is valid"
+            for error in errors:
+                path = list(error.absolute_path)
+                assert (path and path[0] == case.field) or case.field in error.message, (
+                    case.id,
+                    error.message,
+                )
+
+
+def test_invalid_kinds_present(pets_config: VersionConfig) -> None:
+    ids = {c.id for c in DataFactory(pets_config).invalid("pet", "v2")}
+    assert {"wrong-type-age", "bad-enum-species", "bad-format-owner_id", "bad-pattern-microchip_id"} <= ids
+    assert "out-of-range-weight" in ids
+
+
+def test_build_update(pets_config: VersionConfig) -> None:
+    factory = DataFactory(pets_config)
+    update = factory.build_update("pet", "v2")
+    assert set(update) == set(pets_config.get_schema_fields("v2", "pet_update"))
+    assert factory.build_update("pet", "v1", name="New") == {"name": "New"}
+    with pytest.raises(FactoryError, match=r"\['species'\] cannot be updated in v1 pet; update fields: name"):
+        factory.build_update("pet", "v1", species="cat")
+
+
+def test_related_objects_have_consistent_ids(pets_config: VersionConfig) -> None:
+    graph = DataFactory(pets_config).related("v2", pets=2, appointments=2, health_records=1)
+    pet_ids = {p.id for p in graph.pets}
+    assert len(pet_ids) == 2
+    assert all(p.payload["owner_id"] == graph.user.id for p in graph.pets)
+    assert len(graph.appointments) == 4
+    assert all(
+        a.payload["user_id"] == graph.user.id and a.payload["pet_id"] in pet_ids for a in graph.appointments
+    )
+    assert [h.payload["pet_id"] for h in graph.health_records] == [p.id for p in graph.pets]
+
+
+def test_related_needs_the_resource_in_the_version(pets_config: VersionConfig) -> None:
+    with pytest.raises(FactoryError, match=r"add schema_fields\.health_record_create to versions\.v1"):
+        DataFactory(pets_config).related("v1", health_records=1)
+
+
+def test_field_lists_only_config(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            versions:
+              v1:
+                schema_fields:
+                  user_create: [email, full_name, owner_id, created_at, birth_date, phone, homepage_url, bio]
+            """
+        )
+    )
+    payload = DataFactory(load_config(path)).build("user", "v1")
+    assert "@" in payload["email"]
+    assert len(payload["owner_id"]) == 36
+    assert payload["created_at"][4] == "-"
+    assert payload["birth_date"][4] == "-"
+    assert payload["homepage_url"].startswith("https://")
+    assert isinstance(payload["bio"], str)
+
+
+def test_pattern_without_generator_names_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "versions:\n  v1:\n    schema_fields: {pet_create: [chip]}\n"
+        "    schemas:\n      pet_create:\n        properties: {chip: {type: string, pattern: '^[0-9]{15}$'}}\n"
+    )
+    with pytest.raises(
+        FactoryError,
+        match=r"versions.v1.schemas.pet_create.properties.chip has a pattern .* name a generator",
+    ):
+        DataFactory(load_config(path)).build("pet", "v1")
+
+
+def test_unknown_resource(pets_config: VersionConfig) -> None:
+    with pytest.raises(FactoryError, match="unknown field list 'dragon_create'"):
+        DataFactory(pets_config).build("dragon", "v1")

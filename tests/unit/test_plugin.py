@@ -1,0 +1,400 @@
+"""End-to-end tests of framework.plugin with pytester: decorators, options, skips, fixtures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CONFIG = """\
+versions:
+  v1:
+    base_url: /api/v1
+    features: {batch: false, stats: false}
+    endpoints: {pet: /pets}
+    schema_fields: {pet_create: [name], pet_response: [id, name]}
+  v2:
+    base_url: /api/v2
+    features: {batch: true, stats: true}
+    endpoints: {pet: /pets}
+    schema_fields: {pet_create: [name], pet_response: [id, name]}
+  v3:
+    base_url: /api/v3
+    features: {batch: false, stats: true}
+    endpoints: {pet: /pets}
+    schema_fields: {pet_create: [name], pet_response: [id, name]}
+"""
+
+APP = '''
+import json
+
+async def app(scope, receive, send):
+    """A tiny ASGI app: echoes the version of the path in a success envelope."""
+    assert scope["type"] == "http"
+    version = scope["path"].split("/")[2]
+    body = json.dumps({"success": True, "version": version, "data": {"id": "1", "name": "Rex"}}).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+'''
+
+INI = """\
+[pytest]
+asyncio_default_fixture_loop_scope = session
+asyncio_default_test_loop_scope = session
+asgi_app = app:app
+{extra}
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester dir with the default config path, a tiny ASGI app and an ini file."""
+    pytester.mkdir("tests")
+    pytester.mkdir("tests/config")
+    (pytester.path / "tests/config/version_config.yaml").write_text(CONFIG)
+    pytester.makepyfile(app=APP)
+    pytester.makeini(INI.format(extra=""))
+    pytester.syspathinsert()
+    return pytester
+
+
+def test_version_parametrize_uses_the_yaml(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        from framework import version_parametrize
+
+        @version_parametrize()
+        def test_x(api_version):
+            assert api_version in ("v1", "v2", "v3")
+        """
+    )
+    result = project.runpytest("-v")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["*test_x[[]v1[]] PASSED*", "*test_x[[]v2[]] PASSED*", "*test_x[[]v3[]] PASSED*"]
+    )
+
+
+def test_version_parametrize_narrowed(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        from framework import version_parametrize
+
+        @version_parametrize(["v2", "v3"])
+        def test_x(api_version):
+            assert api_version != "v1"
+        """
+    )
+    project.runpytest().assert_outcomes(passed=2)
+
+
+def test_unknown_version_in_decorator_is_an_error(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        from framework import version_parametrize
+
+        @version_parametrize(["v9"])
+        def test_x(api_version):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown version 'v9'*known: v1, v2, v3*"])
+
+
+def test_api_version_alone_runs_every_version(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x="def test_x(api_version):\n    pass\n")
+    project.runpytest().assert_outcomes(passed=3)
+
+
+def test_feature_test_skips_with_reason(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        from framework import feature_test
+
+        @feature_test("batch")
+        def test_batch(api_version):
+            assert api_version == "v2"
+        """
+    )
+    result = project.runpytest("-rs")
+    result.assert_outcomes(passed=1, skipped=2)
+    result.stdout.fnmatch_lines(["*v1 does not have feature 'batch'*", "*v3 does not have feature 'batch'*"])
+
+
+def test_feature_test_unknown_feature(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        from framework import feature_test
+
+        @feature_test("teleport")
+        def test_x(api_version):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown feature 'teleport'*known: batch, stats*"])
+
+
+def test_api_versions_option_narrows_every_test(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        from framework import feature_test, version_parametrize
+
+        @version_parametrize()
+        def test_a(api_version):
+            pass
+
+        @feature_test("stats")
+        def test_b(api_version):
+            pass
+        """
+    )
+    result = project.runpytest("--api-versions", "v1,v2", "-v")
+    result.assert_outcomes(passed=3, skipped=1)
+    assert "[v3]" not in result.stdout.str()
+
+
+def test_api_versions_unknown_is_a_usage_error(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x="def test_x(api_version):\n    pass\n")
+    result = project.runpytest("--api-versions", "v1,v7")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--api-versions names v7; version_config.yaml has v1, v2, v3*"])
+
+
+def test_keyword_selects_a_version(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x="def test_x(api_version):\n    assert api_version == 'v2'\n")
+    result = project.runpytest("-k", "v2")
+    result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_markers_are_registered(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        import pytest
+
+        @pytest.mark.smoke
+        @pytest.mark.slow
+        @pytest.mark.performance
+        def test_x():
+            pass
+        """
+    )
+    project.runpytest("--strict-markers").assert_outcomes(passed=1)
+
+
+def test_broken_config_one_line_no_traceback(project: pytest.Pytester) -> None:
+    (project.path / "tests/config/version_config.yaml").write_text(
+        "versions:\n  v1:\n    features: {a: maybe}\n"
+    )
+    project.makepyfile(test_x="def test_x(api_version):\n    pass\n")
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: *version_config.yaml:3: versions.v1.features.a: expected true or false, got 'maybe'"]
+    )
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+# -- config path layers: option > environment > ini > default --------------------------------
+def other_config(project: pytest.Pytester, name: str, version: str) -> None:
+    (project.path / name).write_text(CONFIG.replace("v1:", f"{version}:", 1))
+
+
+def versions_run(result: pytest.RunResult) -> set[str]:
+    return {v for v in ("v1", "v2", "v3", "v7", "v8", "v9") if f"[{v}]" in result.stdout.str()}
+
+
+@pytest.fixture
+def versions_test(project: pytest.Pytester) -> pytest.Pytester:
+    project.makepyfile(test_x="def test_x(api_version):\n    pass\n")
+    other_config(project, "opt.yaml", "v7")
+    other_config(project, "env.yaml", "v8")
+    other_config(project, "ini.yaml", "v9")
+    return project
+
+
+def test_config_from_default(versions_test: pytest.Pytester) -> None:
+    assert versions_run(versions_test.runpytest("-v")) == {"v1", "v2", "v3"}
+
+
+def test_config_from_ini(versions_test: pytest.Pytester) -> None:
+    versions_test.makeini(INI.format(extra="version_config = ini.yaml"))
+    assert versions_run(versions_test.runpytest("-v")) == {"v9", "v2", "v3"}
+
+
+def test_config_from_env_beats_ini(versions_test: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    versions_test.makeini(INI.format(extra="version_config = ini.yaml"))
+    monkeypatch.setenv("DYNAPI_VERSION_CONFIG", "env.yaml")
+    assert versions_run(versions_test.runpytest("-v")) == {"v8", "v2", "v3"}
+
+
+def test_config_from_option_beats_env(
+    versions_test: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DYNAPI_VERSION_CONFIG", "env.yaml")
+    assert versions_run(versions_test.runpytest("-v", "--version-config", "opt.yaml")) == {"v7", "v2", "v3"}
+
+
+def test_missing_explicit_config(project: pytest.Pytester) -> None:
+    result = project.runpytest("--version-config", "nope.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*nope.yaml: file not found; pass --version-config*"])
+
+
+# -- fixtures --------------------------------------------------------------------------------
+def test_in_process_client_and_one_event_loop(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        import asyncio
+        from framework import version_parametrize
+
+        LOOPS = set()
+
+        @version_parametrize()
+        async def test_get(api, api_version, response_validator):
+            LOOPS.add(id(asyncio.get_running_loop()))
+            response = await api.get("pet", "1")
+            assert response.status_code == 200
+            assert str(response.request.url) == f"http://testserver/api/{api_version}/pets/1"
+            response_validator.assert_valid(api.data(response), api_version, "pet")
+
+        def test_one_loop():
+            assert len(LOOPS) == 1
+        """
+    )
+    project.runpytest().assert_outcomes(passed=4)
+
+
+@pytest.mark.parametrize("layer", ["option", "env", "ini"])
+def test_api_url_layers(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, layer: str) -> None:
+    project.makepyfile(
+        test_x="""
+        import pytest
+
+        @pytest.mark.asyncio(loop_scope="session")
+        async def test_url(api_client, asgi_app):
+            assert asgi_app is None
+            assert str(api_client.base_url).rstrip("/") == "http://127.0.0.1:9"
+        """
+    )
+    args = []
+    if layer == "option":
+        args = ["--api-url", "http://127.0.0.1:9"]
+        monkeypatch.setenv("DYNAPI_API_URL", "http://127.0.0.1:8")
+    elif layer == "env":
+        monkeypatch.setenv("DYNAPI_API_URL", "http://127.0.0.1:9")
+        project.makeini(INI.format(extra="api_url = http://127.0.0.1:8"))
+    else:
+        project.makeini(INI.format(extra="api_url = http://127.0.0.1:9"))
+    project.runpytest(*args).assert_outcomes(passed=1)
+
+
+def test_no_app_and_no_url(project: pytest.Pytester) -> None:
+    project.makeini(INI.format(extra="").replace("asgi_app = app:app", ""))
+    project.makepyfile(
+        test_x="""
+        import pytest
+
+        @pytest.mark.asyncio(loop_scope="session")
+        async def test_url(api_client):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*no app to test: set the ini option asgi_app*"])
+
+
+def test_factory_seed_option_and_header(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x="def test_x(data_factory):\n    assert data_factory.seed == 7\n")
+    result = project.runpytest("--factory-seed", "7")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["dynapi: version_config.yaml versions v1,v2,v3; target in-process (app:app); factory seed 7"]
+    )
+
+
+def test_xdist_workers_share_the_seed(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        import os
+        import pytest
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_x(data_factory, n, tmp_path_factory):
+            out = tmp_path_factory.getbasetemp().parent.parent / "seeds"
+            out.mkdir(exist_ok=True)
+            (out / os.environ["PYTEST_XDIST_WORKER"]).write_text(str(data_factory.seed))
+        """
+    )
+    result = project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6)
+    seeds = {p.read_text() for p in project.path.parent.rglob("seeds/gw*")}
+    assert len(seeds) == 1
+
+
+# -- the recorder ----------------------------------------------------------------------------
+RECORDED = """
+import pytest
+
+def test_holds_memory():
+    block = bytearray(3_000_000)
+    assert len(block) == 3_000_000
+
+def test_small():
+    pass
+
+def test_fails():
+    assert False
+"""
+
+
+def test_recorder_writes_time_and_memory(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x=RECORDED)
+    result = project.runpytest("--record-perf-json", "perf.json")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*time per test: median * ms over 3 tests*", "*peak traced memory per test*"]
+    )
+    data = json.loads((project.path / "perf.json").read_text())
+    records = {r["nodeid"].rsplit("::", 1)[1]: r for r in data["tests"]}
+    assert records["test_holds_memory"]["peak_memory_bytes"] >= 3_000_000
+    assert records["test_small"]["peak_memory_bytes"] < 1_000_000
+    assert records["test_fails"]["outcome"] == "failed"
+    assert records["test_small"]["outcome"] == "passed"
+    for r in records.values():
+        assert r["duration_s"] > 0
+        assert r["duration_s"] == pytest.approx(r["setup_s"] + r["call_s"] + r["teardown_s"])
+
+
+def test_recorder_time_only(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x=RECORDED)
+    project.runpytest("--record-perf=time", "--record-perf-json", "perf.json")
+    records = json.loads((project.path / "perf.json").read_text())["tests"]
+    assert len(records) == 3
+    assert all("peak_memory_bytes" not in r and r["duration_s"] > 0 for r in records)
+
+
+def test_recorder_puts_figures_in_the_report(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x=RECORDED)
+    project.runpytest("--record-perf", "--junitxml", "out.xml")
+    xml = (project.path / "out.xml").read_text()
+    assert xml.count('name="dynapi_duration_s"') == 3
+    assert xml.count('name="dynapi_peak_memory_bytes"') == 3
+
+
+def test_recorder_across_xdist(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x=RECORDED)
+    project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "--record-perf-json", "perf.json")
+    records = json.loads((project.path / "perf.json").read_text())["tests"]
+    assert len(records) == 3
+    memory = {r["nodeid"].rsplit("::", 1)[1]: r["peak_memory_bytes"] for r in records}
+    assert memory["test_holds_memory"] >= 3_000_000
+
+
+def test_plugin_is_registered_by_entry_point(project: pytest.Pytester) -> None:
+    result = project.runpytest("--help")
+    result.stdout.fnmatch_lines(["*version-aware API testing*", "*--api-versions*", "*--record-perf*"])

@@ -1,0 +1,175 @@
+"""Tests of framework.validator: field checks, schema checks with formats, both backends agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from framework.config import VersionConfig, load_config
+from framework.errors import Problem, ResponseValidationError, UnknownNameError
+from framework.factory import DataFactory
+from framework.validator import ResponseValidator, checked_formats
+
+
+@pytest.fixture
+def validator(pets_config: VersionConfig) -> ResponseValidator:
+    return ResponseValidator(pets_config)
+
+
+@pytest.fixture
+def factory(pets_config: VersionConfig) -> DataFactory:
+    return DataFactory(pets_config, seed=11)
+
+
+def test_formats_are_really_checked() -> None:
+    # jsonschema silently skips a format whose package is missing; these must all be on.
+    assert {"date-time", "date", "email", "uuid", "uri"} <= set(checked_formats())
+
+
+def test_valid_response_passes(validator: ResponseValidator, factory: DataFactory) -> None:
+    result = validator.validate(factory.build_response("pet", "v2"), "v2", "pet")
+    assert result.ok
+    assert result
+    assert result.problems == ()
+
+
+def test_missing_and_extra_fields_with_paths(validator: ResponseValidator, factory: DataFactory) -> None:
+    data = factory.build_response("pet", "v1")
+    del data["species"]
+    data["temperament"] = "calm"  # a v2 field in a v1 response
+    result = validator.validate(data, "v1", "pet")
+    assert not result
+    assert Problem("$.species", "missing (required in v1 pet_response)") in result.problems
+    assert Problem("$.temperament", "unexpected (not in v1 schema_fields.pet_response)") in result.problems
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("created_at", "2026-13-45T10:00:00Z", "is not a 'date-time'"),
+        ("created_at", "yesterday", "is not a 'date-time'"),
+        ("id", "not-a-uuid", "is not a 'uuid'"),
+        ("species", "dragon", "is not one of"),
+        ("age", "three", "is not of type 'integer', 'null'"),
+    ],
+)
+def test_schema_problems_named_by_json_path(
+    validator: ResponseValidator, factory: DataFactory, field: str, value: Any, message: str
+) -> None:
+    data = factory.build_response("pet", "v1", **{field: value})
+    result = validator.validate(data, "v1", "pet")
+    assert [p.path for p in result.problems] == [f"$.{field}"]
+    assert message in result.problems[0].message
+
+
+def test_nested_paths(validator: ResponseValidator, factory: DataFactory) -> None:
+    data = factory.build_response("user", "v2")
+    data["address"]["country"] = "Britain"
+    result = validator.validate(data, "v2", "user")
+    assert [p.path for p in result.problems] == ["$.address.country"]
+
+
+def test_not_an_object(validator: ResponseValidator) -> None:
+    result = validator.validate(["a"], "v1", "pet")
+    assert result.problems[0] == Problem("$", "expected an object, got list")
+
+
+def test_assert_valid_raises_an_assertion_error(validator: ResponseValidator, factory: DataFactory) -> None:
+    data = factory.build_response("appointment", "v3", status="lost")
+    with pytest.raises(AssertionError) as info:
+        validator.assert_valid(data, "v3", "appointment")
+    assert isinstance(info.value, ResponseValidationError)
+    assert str(info.value).startswith("v3 appointment_response: $.status: 'lost' is not one of")
+
+
+def test_validate_many_paths(validator: ResponseValidator, factory: DataFactory) -> None:
+    items = [factory.build_response("pet", "v3") for _ in range(3)]
+    items[1]["weight"] = -1
+    result = validator.validate_many(items, "v3", "pet")
+    assert [p.path for p in result.problems] == ["$[1].weight"]
+
+
+def test_compiled_once_per_key(validator: ResponseValidator, factory: DataFactory) -> None:
+    data = factory.build_response("pet", "v2")
+    validator.validate(data, "v2", "pet")
+    compiled = dict(validator._compiled)
+    for _ in range(5):
+        validator.validate(data, "v2", "pet")
+    assert validator._compiled == compiled
+    assert len(compiled) == 1
+
+
+def test_unknown_key(validator: ResponseValidator) -> None:
+    with pytest.raises(UnknownNameError, match="unknown field list or schema 'pet_delete'"):
+        validator.validate({}, "v1", "pet", "delete")
+
+
+def test_create_payload_needs_only_required_fields(
+    validator: ResponseValidator, factory: DataFactory
+) -> None:
+    assert validator.validate(factory.build("pet", "v2", optional=False), "v2", "pet", "create")
+    payload = factory.build("pet", "v2")
+    del payload["name"]
+    result = validator.validate(payload, "v2", "pet", "create")
+    assert Problem("$.name", "missing (required in v2 pet_create)") in result.problems
+
+
+def test_field_lists_only(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("versions:\n  v1:\n    schema_fields: {pet_response: [id, name]}\n")
+    validator = ResponseValidator(load_config(path))
+    assert validator.validate({"id": 1, "name": "x"}, "v1", "pet")
+    assert [p.path for p in validator.validate({"id": 1}, "v1", "pet").problems] == ["$.name"]
+
+
+def test_unknown_backend(pets_config: VersionConfig) -> None:
+    with pytest.raises(ValueError, match="unknown backend 'turbo'"):
+        ResponseValidator(pets_config, backend="turbo")  # type: ignore[arg-type]
+
+
+# -- the fast backend and the jsonschema reference give the same verdict ----------------------
+def suite_payloads(config: VersionConfig) -> list[tuple[str, str, str, Any]]:
+    """The suite's valid and invalid payloads: every create and response, and every defect."""
+    factory = DataFactory(config, seed=99)
+    out: list[tuple[str, str, str, Any]] = []
+    for version in config.get_supported_versions():
+        for resource in config.resources(version):
+            out.append((version, resource, "create", factory.build(resource, version)))
+            out.append((version, resource, "create", factory.build(resource, version, optional=False)))
+            out.append((version, resource, "response", factory.build_response(resource, version)))
+            for case in factory.invalid(resource, version):
+                out.append((version, resource, "create", case.payload))
+                response = factory.build_response(resource, version)
+                if case.field in response:
+                    response.update(
+                        {case.field: case.payload[case.field]} if case.field in case.payload else {}
+                    )
+                    if case.field not in case.payload:
+                        del response[case.field]
+                    out.append((version, resource, "response", response))
+    return out
+
+
+def test_backends_agree_on_every_suite_payload(pets_config: VersionConfig) -> None:
+    fast = ResponseValidator(pets_config, backend="fast")
+    reference = ResponseValidator(pets_config, backend="jsonschema")
+    payloads = suite_payloads(pets_config)
+    verdicts = [
+        (bool(fast.validate(p, v, r, k)), bool(reference.validate(p, v, r, k)), v, r, k)
+        for v, r, k, p in payloads
+    ]
+    disagreements = [d for d in verdicts if d[0] != d[1]]
+    assert disagreements == []
+    valid = sum(1 for d in verdicts if d[0])
+    # Both verdicts occur many times, so agreement is not agreement on "always valid".
+    assert valid >= 30
+    assert len(verdicts) - valid >= 200
+
+
+def test_backends_report_the_same_problems(pets_config: VersionConfig, factory: DataFactory) -> None:
+    fast = ResponseValidator(pets_config, backend="fast")
+    reference = ResponseValidator(pets_config, backend="jsonschema")
+    data = factory.build_response("pet", "v2", created_at="noon", temperament="grumpy")
+    assert fast.validate(data, "v2", "pet").problems == reference.validate(data, "v2", "pet").problems
