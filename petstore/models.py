@@ -14,7 +14,10 @@ from typing import Annotated, Literal, NotRequired, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
-from .timeutil import is_future_date, parse_datetime
+from .timeutil import age_on, is_future_date, parse_datetime, today
+
+MAX_AGE = 50
+"""The oldest age a pet can have; v3 birth dates are held to it too, so v1/v2 can show it."""
 
 __all__ = [
     "APPOINTMENT_STATUSES",
@@ -87,6 +90,14 @@ def _not_future(value: dt.date | None) -> dt.date | None:
     return value
 
 
+def _birth_date(value: dt.date | None) -> dt.date | None:
+    """A birth date: not in the future, and no older than the oldest age v1/v2 can show (50)."""
+    _not_future(value)
+    if value is not None and age_on(value, today()) > MAX_AGE:
+        raise ValueError(f"Date must be within the last {MAX_AGE} years (the oldest age a pet can have)")
+    return value
+
+
 Omittable = Annotated[T | None, AfterValidator(_not_null)]
 """A field an update may leave out but may not set to ``null``."""
 
@@ -95,7 +106,7 @@ PetName = Annotated[str, Field(min_length=1, max_length=100)]
 PersonName = Annotated[str, Field(min_length=1, max_length=60)]
 Species = Literal["dog", "cat", "bird", "rabbit", "reptile", "other"]
 Breed = Annotated[str, Field(max_length=100)] | None
-Age = Annotated[int, Field(ge=0, le=50)] | None
+Age = Annotated[int, Field(ge=0, le=MAX_AGE)] | None
 Weight = Annotated[float, Field(gt=0, le=500)] | None
 Temperament = Literal["calm", "friendly", "playful", "anxious", "aggressive"] | None
 Notes = Annotated[str, Field(max_length=2000)] | None
@@ -105,7 +116,7 @@ Email = Annotated[str, AfterValidator(_email)]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{5,20}$")] | None
 DateTime = Annotated[str, AfterValidator(_rfc3339)]
 PastDate = Annotated[dt.date, AfterValidator(_not_future)]
-BirthDate = Annotated[dt.date | None, AfterValidator(_not_future)]
+BirthDate = Annotated[dt.date | None, AfterValidator(_birth_date)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Duration = Annotated[int, Field(ge=5, le=480)]
 Status = Literal["scheduled", "confirmed", "completed", "cancelled"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -225,3 +226,14 @@ def test_non_object_body_is_400(api: Any, path: str, body: bytes) -> None:
 def test_non_object_update_body_is_400(api: Any) -> None:
     pet = api.pet()
     api.error(api.put(f"/api/v1/pets/{pet['id']}", content=b"[]"), 400, "bad_request")
+
+
+def test_v3_birth_date_older_than_the_oldest_age_is_rejected(api: Any) -> None:
+    """A v3 birth date over 50 years ago would show an age v1/v2 cannot hold: 422."""
+    owner = api.post("/api/v3/users", json={"email": "old@example.com", "first_name": "A", "last_name": "B"})
+    owner_id = owner.json()["data"]["id"]
+    too_old = dt.date(dt.date.today().year - 52, 1, 1).isoformat()
+    body = {"name": "Old", "species": "cat", "owner_id": owner_id, "date_of_birth": too_old}
+    response = api.post("/api/v3/pets", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "date_of_birth"
