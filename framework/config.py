@@ -250,15 +250,23 @@ def _schema_problems(raw: Mapping[str, Any]) -> Iterator[tuple[Path_, str]]:
 
 # -- loading ---------------------------------------------------------------------------------
 _CACHE: dict[Path, tuple[int, int, VersionConfig]] = {}
+_RESOLVED: dict[str, Path] = {}
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> VersionConfig:
     """Load, validate and cache the config at ``path`` (default: ``DEFAULT_CONFIG_PATH``).
 
     Cached by resolved path, modification time and size, so one process reads a file
-    once and re-reads it only when it changed.
+    once and re-reads it only when it changed. An absolute spelling is resolved once,
+    so a cached load costs one ``stat``.
     """
-    resolved = Path(path if path is not None else DEFAULT_CONFIG_PATH).resolve()
+    spelled = os.fspath(path if path is not None else DEFAULT_CONFIG_PATH)
+    absolute = os.path.isabs(spelled)
+    resolved = _RESOLVED.get(spelled) if absolute else None
+    if resolved is None:
+        resolved = Path(spelled).resolve()
+        if absolute:
+            _RESOLVED[spelled] = resolved
     try:
         st = os.stat(resolved)
     except FileNotFoundError:
@@ -277,6 +285,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> VersionConfig:
 def clear_cache() -> None:
     """Forget every loaded file (tests and cold-load benchmarks use this)."""
     _CACHE.clear()
+    _RESOLVED.clear()
 
 
 def resolve_config_path(option: str | None, env: Mapping[str, str], ini: str | None, rootdir: Path) -> Path:

@@ -90,12 +90,16 @@ def expect_error(api: VersionedClient) -> ErrorCheck:
 
 
 @pytest.fixture
-def client_for(api_client: httpx.AsyncClient, version_config: VersionConfig) -> Callable[[str], VersionedClient]:
+def client_for(
+    api_client: httpx.AsyncClient, version_config: VersionConfig
+) -> Callable[[str], VersionedClient]:
     """``client_for("v2")``: the session client bound to any version, for cross-version reads."""
     return lambda version: VersionedClient(api_client, version_config, version)
 
 
-async def _create(api: VersionedClient, validator: ResponseValidator, resource: str, payload: Record) -> Record:
+async def _create(
+    api: VersionedClient, validator: ResponseValidator, resource: str, payload: Record
+) -> Record:
     response = await api.create(resource, payload)
     assert response.status_code == 201, f"create {resource}: {response.status_code} {response.text}"
     data: Record = api.data(response)
@@ -104,7 +108,9 @@ async def _create(api: VersionedClient, validator: ResponseValidator, resource: 
 
 
 @pytest.fixture
-def make_user(api: VersionedClient, data_factory: DataFactory, response_validator: ResponseValidator) -> Maker:
+def make_user(
+    api: VersionedClient, data_factory: DataFactory, response_validator: ResponseValidator
+) -> Maker:
     """``await make_user(**overrides)``: a new user of the test's version, as the API returned it."""
 
     async def make(*, optional: bool | list[str] = True, **overrides: Any) -> Record:
@@ -120,7 +126,9 @@ def make_pet(
 ) -> Maker:
     """``await make_pet(owner_id=None, **overrides)``: a new pet, of a new owner unless one is given."""
 
-    async def make(*, owner_id: str | None = None, optional: bool | list[str] = True, **overrides: Any) -> Record:
+    async def make(
+        *, owner_id: str | None = None, optional: bool | list[str] = True, **overrides: Any
+    ) -> Record:
         owner = owner_id or (await make_user())["id"]
         payload = data_factory.build("pet", api.version, optional=optional, owner_id=owner, **overrides)
         return await _create(api, response_validator, "pet", payload)
@@ -135,10 +143,14 @@ def make_appointment(
     """``await make_appointment(pet=None, **overrides)``: a new appointment for ``pet`` (else a new
     pet), booked by the pet's owner unless ``user_id`` is given."""
 
-    async def make(*, pet: Record | None = None, optional: bool | list[str] = True, **overrides: Any) -> Record:
+    async def make(
+        *, pet: Record | None = None, optional: bool | list[str] = True, **overrides: Any
+    ) -> Record:
         pet = pet or await make_pet()
         overrides.setdefault("user_id", pet["owner_id"])
-        payload = data_factory.build("appointment", api.version, optional=optional, pet_id=pet["id"], **overrides)
+        payload = data_factory.build(
+            "appointment", api.version, optional=optional, pet_id=pet["id"], **overrides
+        )
         return await _create(api, response_validator, "appointment", payload)
 
     return make
@@ -151,7 +163,9 @@ def make_health_record(
     """``await make_health_record(pet_id=None, **overrides)``: a new health record (of a new pet
     unless ``pet_id`` is given)."""
 
-    async def make(*, pet_id: str | None = None, optional: bool | list[str] = True, **overrides: Any) -> Record:
+    async def make(
+        *, pet_id: str | None = None, optional: bool | list[str] = True, **overrides: Any
+    ) -> Record:
         pet = pet_id or (await make_pet())["id"]
         payload = data_factory.build("health_record", api.version, optional=optional, pet_id=pet, **overrides)
         return await _create(api, response_validator, "health_record", payload)
@@ -180,7 +194,9 @@ def invalid_payloads(api: VersionedClient, data_factory: DataFactory, make_pet: 
 
 
 @pytest.fixture
-def assert_rejects_invalid(api: VersionedClient, invalid_payloads: InvalidPayloads) -> Callable[[str, str], Awaitable[int]]:
+def assert_rejects_invalid(
+    api: VersionedClient, invalid_payloads: InvalidPayloads
+) -> Callable[[str, str], Awaitable[int]]:
     """``await assert_rejects_invalid(resource, kind)``: post every invalid payload of that kind,
     expect 422 ``validation_error`` naming the defective field; fail listing every miss; return
     the number of cases (skip the test when the version's config yields none)."""

@@ -36,10 +36,12 @@ async def _users_by_email(api: VersionedClient, email: str) -> list[Record]:
 @pytest.mark.smoke
 @version_parametrize()
 async def test_create_user_with_all_fields(
-    api: VersionedClient, version_config: VersionConfig, data_factory: DataFactory, response_validator: ResponseValidator
+    api: VersionedClient,
+    version_config: VersionConfig,
+    data_factory: DataFactory,
+    response_validator: ResponseValidator,
 ) -> None:
-    """Creating a user with every create field returns 201, the version's exact response fields and
-    every value sent."""
+    """A user with every create field is a 201 with the exact response fields and the values sent."""
     payload = data_factory.build("user", api.version)
     assert set(payload) == _fields(version_config, api.version, "user_create")
     response = await api.create("user", payload)
@@ -52,7 +54,10 @@ async def test_create_user_with_all_fields(
 
 @version_parametrize()
 async def test_create_user_with_required_fields_only(
-    api: VersionedClient, version_config: VersionConfig, data_factory: DataFactory, response_validator: ResponseValidator
+    api: VersionedClient,
+    version_config: VersionConfig,
+    data_factory: DataFactory,
+    response_validator: ResponseValidator,
 ) -> None:
     """A user with only the required fields is created; the optional ones read back as null."""
     payload = data_factory.build("user", api.version, optional=False)
@@ -107,7 +112,9 @@ async def test_create_user_with_body_not_a_json_object_is_400(
 
 @pytest.mark.smoke
 @version_parametrize()
-async def test_duplicate_email_is_409(api: VersionedClient, data_factory: DataFactory, expect_error: ErrorCheck, make_user: Maker) -> None:
+async def test_duplicate_email_is_409(
+    api: VersionedClient, data_factory: DataFactory, expect_error: ErrorCheck, make_user: Maker
+) -> None:
     """A second user with an existing email is a 409 conflict."""
     user = await make_user()
     payload = data_factory.build("user", api.version, email=user["email"])
@@ -158,11 +165,15 @@ async def test_get_user_returns_what_create_returned(
 
 
 @version_parametrize()
-async def test_unknown_user_id_is_404(api: VersionedClient, data_factory: DataFactory, expect_error: ErrorCheck) -> None:
+async def test_unknown_user_id_is_404(
+    api: VersionedClient, data_factory: DataFactory, expect_error: ErrorCheck
+) -> None:
     """GET, PUT and DELETE of a user id that does not exist are 404 not_found."""
     missing = str(uuid.uuid4())
     expect_error(await api.get("user", missing), 404, "not_found")
-    expect_error(await api.update("user", missing, data_factory.build_update("user", api.version)), 404, "not_found")
+    expect_error(
+        await api.update("user", missing, data_factory.build_update("user", api.version)), 404, "not_found"
+    )
     expect_error(await api.delete("user", missing), 404, "not_found")
 
 
@@ -178,7 +189,11 @@ async def test_update_user_changes_every_update_field(
     updated = api.data(response)
     response_validator.assert_valid(updated, api.version, "user")
     assert {k: updated[k] for k in changes} == changes
-    assert (updated["id"], updated["email"], updated["created_at"]) == (user["id"], user["email"], user["created_at"])
+    assert (updated["id"], updated["email"], updated["created_at"]) == (
+        user["id"],
+        user["email"],
+        user["created_at"],
+    )
     assert datetime.fromisoformat(updated["updated_at"]) >= datetime.fromisoformat(user["updated_at"])
     assert api.data(await api.get("user", user["id"])) == updated
 
@@ -222,7 +237,10 @@ async def test_update_user_rejects_create_only_fields(
 
 @version_parametrize()
 async def test_update_user_rejects_fields_of_other_versions(
-    api: VersionedClient, expect_error: ErrorCheck, foreign_fields: Callable[[str, str], Record], make_user: Maker
+    api: VersionedClient,
+    expect_error: ErrorCheck,
+    foreign_fields: Callable[[str, str], Record],
+    make_user: Maker,
 ) -> None:
     """A user update field only other versions have is a 422 here."""
     foreign = foreign_fields("user", "update")
@@ -244,7 +262,9 @@ async def test_update_user_with_invalid_value_is_422(
     """An update carrying a value its create schema rejects is a 422 and leaves the user unchanged."""
     user = await make_user()
     updatable = set(version_config.get_schema_fields(api.version, "user_update"))
-    cases = [c for c in data_factory.invalid("user", api.version) if c.field in updatable and c.field in c.payload]
+    cases = [
+        c for c in data_factory.invalid("user", api.version) if c.field in updatable and c.field in c.payload
+    ]
     assert cases
     for case in cases:
         response = await api.update("user", user["id"], {case.field: case.payload[case.field]})
@@ -285,8 +305,7 @@ async def test_user_reads_the_same_in_every_version(
     client_for: Callable[[str], VersionedClient],
     make_user: Maker,
 ) -> None:
-    """A user created here reads in every version with that version's exact fields and the same
-    values for the fields both versions share."""
+    """A user created here reads in every version with its exact fields and equal shared values."""
     user = await make_user()
     for other in version_config.get_supported_versions():
         client = client_for(other)
@@ -305,9 +324,12 @@ async def test_user_fields_of_other_versions_are_absent(
 ) -> None:
     """Response fields that only other versions list never appear in this version's user."""
     mine = _fields(version_config, api.version, "user_response")
-    elsewhere = set().union(
-        *(_fields(version_config, v, "user_response") for v in version_config.get_supported_versions())
-    ) - mine
+    elsewhere = (
+        set().union(
+            *(_fields(version_config, v, "user_response") for v in version_config.get_supported_versions())
+        )
+        - mine
+    )
     user = await make_user()
     listed = api.items(await api.list("user", email=user["email"]), "user")
     for record in (user, *listed):
@@ -332,7 +354,9 @@ async def test_pet_count_follows_the_users_pets(
 
 # -- lists ------------------------------------------------------------------------------------
 @version_parametrize()
-async def test_list_users_filters_by_email(api: VersionedClient, response_validator: ResponseValidator, make_user: Maker) -> None:
+async def test_list_users_filters_by_email(
+    api: VersionedClient, response_validator: ResponseValidator, make_user: Maker
+) -> None:
     """The email filter returns exactly the user with that email."""
     users = [await make_user() for _ in range(2)]
     response = await api.list("user", email=users[1]["email"])
@@ -344,7 +368,9 @@ async def test_list_users_filters_by_email(api: VersionedClient, response_valida
 
 
 @version_parametrize()
-async def test_list_users_paginates(api: VersionedClient, response_validator: ResponseValidator, make_user: Maker) -> None:
+async def test_list_users_paginates(
+    api: VersionedClient, response_validator: ResponseValidator, make_user: Maker
+) -> None:
     """With per_page 2, page 2 holds 2 users and the paging fields agree with each other."""
     for _ in range(5):
         await make_user()
@@ -361,7 +387,9 @@ async def test_list_users_paginates(api: VersionedClient, response_validator: Re
 
 
 @version_parametrize()
-async def test_list_users_rejects_per_page_out_of_range(api: VersionedClient, expect_error: ErrorCheck) -> None:
+async def test_list_users_rejects_per_page_out_of_range(
+    api: VersionedClient, expect_error: ErrorCheck
+) -> None:
     """per_page outside 1..100 is a 422 on the users list too."""
     for bad in (0, 101, -5):
         expect_error(await api.list("user", per_page=bad), 422, "validation_error")

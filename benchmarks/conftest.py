@@ -1,0 +1,51 @@
+"""Shared fixtures of the KPI benchmarks: the Pets config, a seeded factory, a validator.
+
+Every benchmark tags itself with the KPI it measures (``extra_info["kpi"]``) and how
+many items one round handles (``extra_info["items"]``), so the checker can turn
+pytest-benchmark's per-round seconds into the KPI's unit per item.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from framework.config import VersionConfig, load_config
+from framework.factory import DataFactory
+from framework.validator import ResponseValidator
+
+PETS_CONFIG = Path(__file__).resolve().parent.parent / "tests" / "config" / "version_config.yaml"
+
+
+def tag(benchmark: object, kpi: str, items: int = 1, **extra: object) -> None:
+    """Label a benchmark with its KPI and the number of items one round handles."""
+    info = benchmark.extra_info  # type: ignore[attr-defined]
+    info.update(kpi=kpi, items=items, **extra)
+
+
+@pytest.fixture(scope="session")
+def pets_config() -> VersionConfig:
+    """The Pets API config, loaded once."""
+    return load_config(PETS_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def factory(pets_config: VersionConfig) -> DataFactory:
+    """A seeded factory, so every run builds the same kind of data."""
+    return DataFactory(pets_config, seed=20261127, namespace="bench")
+
+
+@pytest.fixture(scope="session")
+def validator(pets_config: VersionConfig) -> ResponseValidator:
+    """The fast validator, compiled once like in a test session."""
+    return ResponseValidator(pets_config)
+
+
+def cases(config: VersionConfig) -> list[tuple[str, str]]:
+    """Every (version, resource) of the config."""
+    return [(v, r) for v in config.get_supported_versions() for r in config.resources(v)]
+
+
+CASES = cases(load_config(PETS_CONFIG))
+CASE_IDS = [f"{v}-{r}" for v, r in CASES]
