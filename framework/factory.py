@@ -159,13 +159,18 @@ class DataFactory:
             plan = self._plans[key] = self._plan(resource, version, "update", fields)
         return plan.make({})
 
-    def invalid(self, resource: str, version: str) -> list[InvalidCase]:
+    def invalid(self, resource: str, version: str, **overrides: Any) -> list[InvalidCase]:
         """Create payloads with one defect each: a required field missing, a wrong type,
-        a value outside an enum, a malformed format or pattern, a number out of range."""
+        a value outside an enum, a malformed format or pattern, a number out of range.
+
+        References (``owner_id`` ...) are random ids unless ``overrides`` point them at
+        real records: do that before sending, or the server may reject the payload for
+        the unknown reference rather than for the defect.
+        """
         required = self.config.get_required_fields(version, f"{resource}_create")
         cases = []
         for name in required:
-            payload = self.build(resource, version)
+            payload = self.build(resource, version, **overrides)
             del payload[name]
             cases.append(InvalidCase(f"missing-{name}", name, "required field missing", payload))
         props = self._properties(resource, version, "create")
@@ -174,7 +179,7 @@ class DataFactory:
             if schema is None:
                 continue
             for reason, value in _defects(schema):
-                payload = self.build(resource, version)
+                payload = self.build(resource, version, **overrides)
                 payload[name] = value
                 cases.append(InvalidCase(f"{reason}-{name}", name, reason.replace("-", " "), payload))
         return cases
@@ -223,11 +228,14 @@ class DataFactory:
         return self._plan(resource, version, "create", [f for f in all_fields if f in chosen])
 
     def _properties(self, resource: str, version: str, kind: str) -> Mapping[str, Any]:
-        for k in (kind, "create", "response"):
+        """Each field's schema, from the ``kind`` schema, else ``create``, else ``response``
+        (an update field such as ``status`` may be described only in the response)."""
+        merged: dict[str, Any] = {}
+        for k in ("response", "create", kind):
             schema = self.config.get_schema(version, f"{resource}_{k}")
             if schema is not None:
-                return schema.get("properties") or {}
-        return {}
+                merged.update(schema.get("properties") or {})
+        return merged
 
     def _plan(self, resource: str, version: str, kind: str, fields: Collection[str]) -> _Plan:
         template = self.config.get_template(resource)

@@ -201,3 +201,19 @@ def test_pattern_without_generator_names_the_fix(tmp_path: Path) -> None:
 def test_unknown_resource(pets_config: VersionConfig) -> None:
     with pytest.raises(FactoryError, match="unknown field list 'dragon_create'"):
         DataFactory(pets_config).build("dragon", "v1")
+
+
+def test_update_fields_described_only_in_the_response(pets_config: VersionConfig) -> None:
+    # appointment_update has no schema; status is described by appointment_response's enum.
+    factory = DataFactory(pets_config, seed=1)
+    statuses = {
+        factory.build_update("appointment", v)["status"] for v in ("v1", "v2", "v3") for _ in range(20)
+    }
+    assert statuses <= {"scheduled", "confirmed", "completed", "cancelled"}
+
+
+def test_invalid_cases_take_overrides(pets_config: VersionConfig) -> None:
+    owner = "00000000-0000-4000-8000-000000000001"
+    for case in DataFactory(pets_config).invalid("pet", "v1", owner_id=owner):
+        if case.field != "owner_id":
+            assert case.payload["owner_id"] == owner

@@ -1,0 +1,95 @@
+"""The gate's rules per KPI, read from ``benchmarks/thresholds.yaml``: data, not code."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from framework.errors import FrameworkError
+from framework.perf.units import UNITS
+
+__all__ = ["DEFAULT_THRESHOLDS", "KpiRule", "Thresholds", "ThresholdsError", "load_thresholds"]
+
+DEFAULT_THRESHOLDS = Path("benchmarks/thresholds.yaml")
+_RULE_KEYS = {"description", "unit", "target", "threshold", "goal", "allowed_change"}
+
+
+class ThresholdsError(FrameworkError):
+    """The thresholds file is missing or breaks its format."""
+
+
+@dataclass(frozen=True, slots=True)
+class KpiRule:
+    """One KPI's unit, limits and the change against the baseline it may make."""
+
+    name: str
+    unit: str
+    target: float
+    threshold: float
+    goal: float | None
+    allowed_change: float
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Every KPI's rule and the significance level of the baseline comparison."""
+
+    path: Path
+    alpha: float
+    kpis: dict[str, KpiRule]
+
+
+def load_thresholds(path: Path = DEFAULT_THRESHOLDS) -> Thresholds:
+    """Read and check the thresholds file; every problem is one line naming the fix."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ThresholdsError(f"{path}: not found; pass --thresholds PATH") from None
+    except yaml.YAMLError as exc:
+        raise ThresholdsError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("kpis"), dict) or not raw["kpis"]:
+        raise ThresholdsError(f"{path}: expected a mapping with 'alpha' and 'kpis: {{name: rule}}'")
+    alpha = raw.get("alpha", 0.01)
+    if not _number(alpha) or not 0 < alpha < 1:
+        raise ThresholdsError(f"{path}: alpha: expected a number between 0 and 1, got {alpha!r}")
+    rules = {str(name): _rule(path, str(name), rule) for name, rule in raw["kpis"].items()}
+    return Thresholds(path, float(alpha), rules)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _rule(path: Path, name: str, rule: Any) -> KpiRule:
+    where = f"{path}: kpis.{name}"
+    if not isinstance(rule, dict):
+        raise ThresholdsError(f"{where}: expected a mapping with unit, target, threshold, allowed_change")
+    unknown = set(rule) - _RULE_KEYS
+    if unknown:
+        raise ThresholdsError(f"{where}: unknown keys {sorted(unknown)}; expected {sorted(_RULE_KEYS)}")
+    unit = rule.get("unit")
+    if unit not in UNITS:
+        raise ThresholdsError(f"{where}.unit: unknown unit {unit!r}; use one of {', '.join(UNITS)}")
+    for key in ("target", "threshold", "allowed_change"):
+        value = rule.get(key)
+        if not _number(value) or value < 0:
+            raise ThresholdsError(f"{where}.{key}: expected a number >= 0, got {value!r}")
+    goal = rule.get("goal")
+    if goal is not None and (not _number(goal) or goal < 0):
+        raise ThresholdsError(f"{where}.goal: expected a number >= 0, got {goal!r}")
+    if rule["target"] > rule["threshold"]:
+        raise ThresholdsError(f"{where}: target {rule['target']} is above threshold {rule['threshold']}")
+    return KpiRule(
+        name=name,
+        unit=unit,
+        target=float(rule["target"]),
+        threshold=float(rule["threshold"]),
+        goal=float(goal) if goal is not None else None,
+        allowed_change=float(rule["allowed_change"]),
+        description=str(rule.get("description", "")),
+    )
