@@ -1,4 +1,4 @@
-"""Sessions: ``tests`` (unit + dynamic suite in-process and live), ``lint``, ``typecheck``."""
+"""Sessions: ``bench`` (the main job), ``profile``, ``tests``, ``lint``, ``typecheck``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["bench", "tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -24,10 +24,24 @@ PYTHON = "3.11"
 PYTEST = ("pytest", "-p", "no:cacheprovider")
 
 
-def install(session: nox.Session, *groups: str) -> None:
-    """Install the project with the Pets API, and the named dependency groups."""
+def install(session: nox.Session, *groups: str, extras: str = "petstore") -> None:
+    """Install the project with the Pets API (and ``extras``), and the named dependency groups."""
     deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
-    session.install("-e", ".[petstore]", *deps)
+    session.install("-e", f".[{extras}]", *deps)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmark every KPI, check thresholds and baseline, write reports/ (args: --quick, --save-baseline)."""
+    install(session, extras="petstore,bench")
+    session.run("dynapi-bench", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def profile(session: nox.Session) -> None:
+    """Only profile: pyinstrument per KPI and memray flamegraphs, into reports/profiles/."""
+    install(session, extras="petstore,bench")
+    session.run("dynapi-bench", "--profile-only", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -52,7 +66,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """Type-check framework/ and petstore/ with mypy --strict."""
-    install(session, "typecheck")
+    install(session, "typecheck", extras="petstore,bench")
     session.run("mypy")
 
 

@@ -11,7 +11,11 @@ from framework.validator import ResponseValidator
 
 @pytest.mark.parametrize(("version", "resource"), CASES, ids=CASE_IDS)
 def test_valid(
-    benchmark, factory: DataFactory, validator: ResponseValidator, version: str, resource: str  # type: ignore[no-untyped-def]
+    benchmark,
+    factory: DataFactory,
+    validator: ResponseValidator,
+    version: str,
+    resource: str,  # type: ignore[no-untyped-def]
 ) -> None:
     """A valid response: field sets equal, compiled schema passes (formats checked)."""
     tag(benchmark, "response_validation", resource=resource, version=version, verdict="valid")
@@ -22,7 +26,11 @@ def test_valid(
 
 @pytest.mark.parametrize(("version", "resource"), CASES, ids=CASE_IDS)
 def test_invalid(
-    benchmark, factory: DataFactory, validator: ResponseValidator, version: str, resource: str  # type: ignore[no-untyped-def]
+    benchmark,
+    factory: DataFactory,
+    validator: ResponseValidator,
+    version: str,
+    resource: str,  # type: ignore[no-untyped-def]
 ) -> None:
     """An invalid response (a malformed id, a missing and an extra field): every problem explained."""
     tag(benchmark, "response_validation", resource=resource, version=version, verdict="invalid")

@@ -26,9 +26,7 @@ def make_client(*, app: Any = None, base_url: str | None = None, timeout: float 
         raise ValueError("give either app (in-process) or base_url (a live server), not both")
     if app is not None:
         transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
-        return httpx.AsyncClient(
-            transport=transport, base_url=IN_PROCESS_URL, timeout=timeout, trust_env=False
-        )
+        return httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, timeout=timeout, trust_env=False)
     assert base_url is not None
     # TLS only when the URL asks for it: the default context costs ~55 ms to build.
     verify = urlsplit(base_url).scheme == "https"

@@ -332,12 +332,8 @@ def _build(path: Path, raw: Mapping[str, Any]) -> VersionConfig:
             features=MappingProxyType(dict(spec.get("features") or {})),
             endpoints=MappingProxyType(dict(spec.get("endpoints") or {})),
             schema_fields=MappingProxyType(fields),
-            required_fields=MappingProxyType(
-                {k: tuple(v) for k, v in (spec.get("required_fields") or {}).items()}
-            ),
-            optional_fields=MappingProxyType(
-                {k: tuple(v) for k, v in (spec.get("optional_fields") or {}).items()}
-            ),
+            required_fields=MappingProxyType({k: tuple(v) for k, v in (spec.get("required_fields") or {}).items()}),
+            optional_fields=MappingProxyType({k: tuple(v) for k, v in (spec.get("optional_fields") or {}).items()}),
             schemas=MappingProxyType(schemas),
             pagination=Pagination(**(spec.get("pagination") or {})),
             resources=resources,
@@ -521,9 +517,7 @@ class _Checker:
                     yield (*where, i), f"{n!r} is listed twice"
                 seen.add(n)
 
-    def _schemas(
-        self, spec: dict[str, Any], at: Path_, fields: Mapping[str, list[str]]
-    ) -> Iterator[tuple[Path_, str]]:
+    def _schemas(self, spec: dict[str, Any], at: Path_, fields: Mapping[str, list[str]]) -> Iterator[tuple[Path_, str]]:
         schemas = spec.get("schemas")
         if schemas is None:
             return

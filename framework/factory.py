@@ -148,8 +148,7 @@ class DataFactory:
         unknown = set(changes) - set(fields)
         if unknown:
             raise FactoryError(
-                f"{sorted(unknown)} cannot be updated in {version} {resource}; "
-                f"update fields: {', '.join(fields)}"
+                f"{sorted(unknown)} cannot be updated in {version} {resource}; update fields: {', '.join(fields)}"
             )
         if changes:
             return dict(changes)
@@ -184,9 +183,7 @@ class DataFactory:
                 cases.append(InvalidCase(f"{reason}-{name}", name, reason.replace("-", " "), payload))
         return cases
 
-    def related(
-        self, version: str, *, pets: int = 1, appointments: int = 1, health_records: int = 0
-    ) -> Related:
+    def related(self, version: str, *, pets: int = 1, appointments: int = 1, health_records: int = 0) -> Related:
         """A user, ``pets`` pets owned by them, ``appointments`` per pet and
         ``health_records`` per pet, with every reference pointing at the right id."""
         uid = self._uuid()

@@ -79,13 +79,9 @@ class DynapiState:
             config.rootpath,
         )
         self.explicit = bool(
-            opt.dynapi_version_config
-            or os.environ.get("DYNAPI_VERSION_CONFIG")
-            or config.getini("version_config")
+            opt.dynapi_version_config or os.environ.get("DYNAPI_VERSION_CONFIG") or config.getini("version_config")
         )
-        self.api_url: str | None = (
-            opt.dynapi_api_url or os.environ.get(API_URL_ENV) or config.getini("api_url") or None
-        )
+        self.api_url: str | None = opt.dynapi_api_url or os.environ.get(API_URL_ENV) or config.getini("api_url") or None
         self.asgi_app: str = opt.dynapi_asgi_app or config.getini("asgi_app") or ""
         self.wanted = [v.strip() for v in (opt.dynapi_api_versions or "").split(",") if v.strip()]
         workerinput = getattr(config, "workerinput", None)
@@ -127,8 +123,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--version-config",
         dest="dynapi_version_config",
         metavar="PATH",
-        help="version config YAML (else $DYNAPI_VERSION_CONFIG, ini version_config, "
-        "tests/config/version_config.yaml)",
+        help="version config YAML (else $DYNAPI_VERSION_CONFIG, ini version_config, tests/config/version_config.yaml)",
     )
     group.addoption(
         "--api-url",
@@ -292,9 +287,7 @@ def import_app(spec: str) -> Any:
     try:
         obj: Any = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
-        raise pytest.UsageError(
-            f"asgi_app {spec!r}: {exc}; expected 'module:attr' or 'module:factory()'"
-        ) from None
+        raise pytest.UsageError(f"asgi_app {spec!r}: {exc}; expected 'module:attr' or 'module:factory()'") from None
     return obj() if call else obj
 
 

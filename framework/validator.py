@@ -151,9 +151,7 @@ class ResponseValidator:
             is_valid, errors = backend(dict(schema))
         ok = ValidationResult(version, resource, kind)
         fields = frozenset(names) if names is not None else None
-        required = (
-            frozenset(self.config.get_required_fields(version, key)) if names is not None else frozenset()
-        )
+        required = frozenset(self.config.get_required_fields(version, key)) if names is not None else frozenset()
         compiled = _Compiled(fields, required, is_valid, errors, ok)
         self._compiled[(version, resource, kind)] = compiled
         return compiled
@@ -168,9 +166,7 @@ class ResponseValidator:
             for name in sorted(c.required - data.keys()):
                 problems.append(Problem(f"{root}.{name}", f"missing (required in {ok.version} {key})"))
             for name in sorted(data.keys() - c.fields, key=str):
-                problems.append(
-                    Problem(f"{root}.{name}", f"unexpected (not in {ok.version} schema_fields.{key})")
-                )
+                problems.append(Problem(f"{root}.{name}", f"unexpected (not in {ok.version} schema_fields.{key})"))
         if c.errors is not None:
             for path, message in sorted(c.errors(data)):
                 problems.append(Problem(root + path, message))

@@ -137,9 +137,7 @@ def filter_pets(store: Store, params: Params, mode: PetFilterMode) -> list[Pet]:
         return list(pets)
     sort = params.get("sort")
     if sort is not None and sort not in _SORTS:
-        raise ValidationFailed(
-            [field_error("sort", f"Must be one of {', '.join(_SORTS)}")], "Invalid query parameter"
-        )
+        raise ValidationFailed([field_error("sort", f"Must be one of {', '.join(_SORTS)}")], "Invalid query parameter")
     temperament = params.get("temperament")
     if temperament is not None:
         pets = [p for p in pets if p.temperament == temperament]

@@ -26,9 +26,7 @@ def ok_response(version: str, data: Any, status_code: int = 200) -> Response:
     return _json(status_code, {"success": True, "version": version, "data": data}, None)
 
 
-def error_response(
-    version: str | None, error: ApiError, headers: Mapping[str, str] | None = None
-) -> Response:
+def error_response(version: str | None, error: ApiError, headers: Mapping[str, str] | None = None) -> Response:
     """Error envelope for ``error``; ``version`` is ``None`` outside any ``/api/vN`` prefix."""
     payload = {"success": False, "version": version, "error": error.payload()}
     return _json(error.status_code, payload, headers)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pytest_benchmark.stats import Stats
 
 from framework.errors import FrameworkError
 
@@ -76,9 +77,7 @@ def make_entry(
     name: str, kpi: str, samples: Sequence[float], *, measure: str = "time", items: int = 1, **extra: Any
 ) -> dict[str, Any]:
     """A benchmark entry in pytest-benchmark's shape, for figures measured outside it."""
-    from pytest_benchmark.stats import Stats  # the library computes the stats, not us
-
-    stats = Stats()
+    stats = Stats()  # pytest-benchmark computes the stats, as for its own rows
     for value in samples:
         stats.update(float(value))
     data = stats.as_dict()
@@ -114,9 +113,7 @@ def load_results(path: Path) -> RunResults:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ResultsError(
-            f"{path}: not found; run `nox -s bench` first, or name an existing results file"
-        ) from None
+        raise ResultsError(f"{path}: not found; run `nox -s bench` first, or name an existing results file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: cannot be read ({exc}); name a results JSON file") from None
     try:
@@ -132,8 +129,8 @@ def load_results(path: Path) -> RunResults:
     rows = [r for r in records if r is not None]
     if not rows:
         raise ResultsError(f"{path}: no benchmark is tagged with a KPI (extra_info.kpi); nothing to check")
-    machine_info = raw.get("machine_info") if isinstance(raw.get("machine_info"), dict) else {}
-    commit_info = raw.get("commit_info") if isinstance(raw.get("commit_info"), dict) else {}
+    machine_info: dict[str, Any] = raw["machine_info"] if isinstance(raw.get("machine_info"), dict) else {}
+    commit_info: dict[str, Any] = raw["commit_info"] if isinstance(raw.get("commit_info"), dict) else {}
     frame = pd.DataFrame(rows, columns=["kpi", "name", "measure", "items", "samples", "median", "n"])
     return RunResults(
         path=path,
@@ -161,15 +158,11 @@ def _row(path: Path, i: int, entry: Any) -> dict[str, Any] | None:
     stats = entry.get("stats")
     data = stats.get("data") if isinstance(stats, dict) else None
     if not isinstance(data, list) or not data:
-        raise ResultsError(
-            f"{where}: no raw samples in stats.data; run pytest-benchmark with --benchmark-save-data"
-        )
+        raise ResultsError(f"{where}: no raw samples in stats.data; run pytest-benchmark with --benchmark-save-data")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in data):
         raise ResultsError(f"{where}: stats.data holds a value that is not a number; the file is corrupt")
     if any(math.isnan(v) or math.isinf(v) for v in data):
-        raise ResultsError(
-            f"{where}: stats.data holds NaN or infinity; the file is corrupt, run the benchmarks again"
-        )
+        raise ResultsError(f"{where}: stats.data holds NaN or infinity; the file is corrupt, run the benchmarks again")
     if any(v < 0 for v in data):
         raise ResultsError(
             f"{where}: stats.data holds a negative {measure}; the file is corrupt, run the benchmarks again"

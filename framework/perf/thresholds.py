@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -61,7 +61,7 @@ def load_thresholds(path: Path = DEFAULT_THRESHOLDS) -> Thresholds:
     return Thresholds(path, float(alpha), rules)
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -82,13 +82,14 @@ def _rule(path: Path, name: str, rule: Any) -> KpiRule:
     goal = rule.get("goal")
     if goal is not None and (not _number(goal) or goal < 0):
         raise ThresholdsError(f"{where}.goal: expected a number >= 0, got {goal!r}")
-    if rule["target"] > rule["threshold"]:
-        raise ThresholdsError(f"{where}: target {rule['target']} is above threshold {rule['threshold']}")
+    target, threshold = float(rule["target"]), float(rule["threshold"])
+    if target > threshold:
+        raise ThresholdsError(f"{where}: target {target:g} is above threshold {threshold:g}; swap them")
     return KpiRule(
         name=name,
         unit=unit,
-        target=float(rule["target"]),
-        threshold=float(rule["threshold"]),
+        target=target,
+        threshold=threshold,
         goal=float(goal) if goal is not None else None,
         allowed_change=float(rule["allowed_change"]),
         description=str(rule.get("description", "")),

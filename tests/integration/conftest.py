@@ -70,8 +70,7 @@ def expect_error(api: VersionedClient) -> ErrorCheck:
     def check(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
         request = response.request
         assert response.status_code == status, (
-            f"{request.method} {request.url.path}: expected {status}, got {response.status_code}: "
-            f"{response.text}"
+            f"{request.method} {request.url.path}: expected {status}, got {response.status_code}: {response.text}"
         )
         error = api.error(response)
         assert response.json()["version"] == api.version
@@ -90,16 +89,12 @@ def expect_error(api: VersionedClient) -> ErrorCheck:
 
 
 @pytest.fixture
-def client_for(
-    api_client: httpx.AsyncClient, version_config: VersionConfig
-) -> Callable[[str], VersionedClient]:
+def client_for(api_client: httpx.AsyncClient, version_config: VersionConfig) -> Callable[[str], VersionedClient]:
     """``client_for("v2")``: the session client bound to any version, for cross-version reads."""
     return lambda version: VersionedClient(api_client, version_config, version)
 
 
-async def _create(
-    api: VersionedClient, validator: ResponseValidator, resource: str, payload: Record
-) -> Record:
+async def _create(api: VersionedClient, validator: ResponseValidator, resource: str, payload: Record) -> Record:
     response = await api.create(resource, payload)
     assert response.status_code == 201, f"create {resource}: {response.status_code} {response.text}"
     data: Record = api.data(response)
@@ -108,9 +103,7 @@ async def _create(
 
 
 @pytest.fixture
-def make_user(
-    api: VersionedClient, data_factory: DataFactory, response_validator: ResponseValidator
-) -> Maker:
+def make_user(api: VersionedClient, data_factory: DataFactory, response_validator: ResponseValidator) -> Maker:
     """``await make_user(**overrides)``: a new user of the test's version, as the API returned it."""
 
     async def make(*, optional: bool | list[str] = True, **overrides: Any) -> Record:
@@ -126,9 +119,7 @@ def make_pet(
 ) -> Maker:
     """``await make_pet(owner_id=None, **overrides)``: a new pet, of a new owner unless one is given."""
 
-    async def make(
-        *, owner_id: str | None = None, optional: bool | list[str] = True, **overrides: Any
-    ) -> Record:
+    async def make(*, owner_id: str | None = None, optional: bool | list[str] = True, **overrides: Any) -> Record:
         owner = owner_id or (await make_user())["id"]
         payload = data_factory.build("pet", api.version, optional=optional, owner_id=owner, **overrides)
         return await _create(api, response_validator, "pet", payload)
@@ -143,14 +134,10 @@ def make_appointment(
     """``await make_appointment(pet=None, **overrides)``: a new appointment for ``pet`` (else a new
     pet), booked by the pet's owner unless ``user_id`` is given."""
 
-    async def make(
-        *, pet: Record | None = None, optional: bool | list[str] = True, **overrides: Any
-    ) -> Record:
+    async def make(*, pet: Record | None = None, optional: bool | list[str] = True, **overrides: Any) -> Record:
         pet = pet or await make_pet()
         overrides.setdefault("user_id", pet["owner_id"])
-        payload = data_factory.build(
-            "appointment", api.version, optional=optional, pet_id=pet["id"], **overrides
-        )
+        payload = data_factory.build("appointment", api.version, optional=optional, pet_id=pet["id"], **overrides)
         return await _create(api, response_validator, "appointment", payload)
 
     return make
@@ -163,9 +150,7 @@ def make_health_record(
     """``await make_health_record(pet_id=None, **overrides)``: a new health record (of a new pet
     unless ``pet_id`` is given)."""
 
-    async def make(
-        *, pet_id: str | None = None, optional: bool | list[str] = True, **overrides: Any
-    ) -> Record:
+    async def make(*, pet_id: str | None = None, optional: bool | list[str] = True, **overrides: Any) -> Record:
         pet = pet_id or (await make_pet())["id"]
         payload = data_factory.build("health_record", api.version, optional=optional, pet_id=pet, **overrides)
         return await _create(api, response_validator, "health_record", payload)
@@ -185,10 +170,7 @@ def invalid_payloads(api: VersionedClient, data_factory: DataFactory, make_pet: 
             return []
         pet = await make_pet()
         real = {"owner_id": pet["owner_id"], "user_id": pet["owner_id"], "pet_id": pet["id"]}
-        return [
-            (c, {**c.payload, **{k: v for k, v in real.items() if k in c.payload and k != c.field}})
-            for c in cases
-        ]
+        return [(c, {**c.payload, **{k: v for k, v in real.items() if k in c.payload and k != c.field}}) for c in cases]
 
     return make
 
@@ -217,9 +199,7 @@ def assert_rejects_invalid(
                 f == case.field or f.startswith((f"{case.field}.", f"{case.field}[")) for f in fields
             ):
                 failures.append(f"{case.id}: error does not name {case.field!r}: {error}")
-        assert not failures, f"{len(failures)} of {len(cases)} invalid payloads not rejected:\n" + "\n".join(
-            failures
-        )
+        assert not failures, f"{len(failures)} of {len(cases)} invalid payloads not rejected:\n" + "\n".join(failures)
         return len(cases)
 
     return check

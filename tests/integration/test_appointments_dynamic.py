@@ -93,9 +93,7 @@ async def test_create_appointment_with_required_fields_only(
 ) -> None:
     """An appointment with only the required fields is created with every response field present."""
     pet = await make_pet()
-    payload = data_factory.build(
-        "appointment", api.version, optional=False, pet_id=pet["id"], user_id=pet["owner_id"]
-    )
+    payload = data_factory.build("appointment", api.version, optional=False, pet_id=pet["id"], user_id=pet["owner_id"])
     assert set(payload) == set(version_config.get_required_fields(api.version, "appointment_create"))
     response = await api.create("appointment", payload)
     assert response.status_code == 201, response.text
@@ -239,9 +237,7 @@ async def test_update_appointment_status_only_keeps_the_rest(
 ) -> None:
     """A PUT of the status alone changes the status and nothing else."""
     appointment = await make_appointment()
-    status = next(
-        s for s in _statuses(version_config, api.version) if s not in (appointment["status"], CANCELLED)
-    )
+    status = next(s for s in _statuses(version_config, api.version) if s not in (appointment["status"], CANCELLED))
     response = await api.update("appointment", appointment["id"], {"status": status})
     assert response.status_code == 200, response.text
     updated = api.data(response)
@@ -256,9 +252,7 @@ async def test_update_appointment_rejects_bad_status(
 ) -> None:
     """A status outside the version's enum is a 422 and leaves the appointment unchanged."""
     appointment = await make_appointment()
-    expect_error(
-        await api.update("appointment", appointment["id"], {"status": "postponed"}), 422, "validation_error"
-    )
+    expect_error(await api.update("appointment", appointment["id"], {"status": "postponed"}), 422, "validation_error")
     assert api.data(await api.get("appointment", appointment["id"])) == appointment
 
 
@@ -281,9 +275,7 @@ async def test_update_appointment_rejects_create_only_fields(
     values = {"pet_id": other["id"], "user_id": other["owner_id"]}
     for name in sorted(create_only):
         value = values.get(name, appointment[name])
-        expect_error(
-            await api.update("appointment", appointment["id"], {name: value}), 422, "validation_error"
-        )
+        expect_error(await api.update("appointment", appointment["id"], {name: value}), 422, "validation_error")
     assert api.data(await api.get("appointment", appointment["id"])) == appointment
 
 
@@ -301,9 +293,7 @@ async def test_update_appointment_rejects_fields_of_other_versions(
         pytest.skip(f"every appointment update field of other versions is also a {api.version} field")
     appointment = await make_appointment()
     for name, value in foreign.items():
-        expect_error(
-            await api.update("appointment", appointment["id"], {name: value}), 422, "validation_error"
-        )
+        expect_error(await api.update("appointment", appointment["id"], {name: value}), 422, "validation_error")
 
 
 @version_parametrize()
@@ -409,9 +399,7 @@ async def test_list_appointments_filters_by_user(
 
 
 @version_parametrize()
-async def test_list_appointments_rejects_per_page_out_of_range(
-    api: VersionedClient, expect_error: ErrorCheck
-) -> None:
+async def test_list_appointments_rejects_per_page_out_of_range(api: VersionedClient, expect_error: ErrorCheck) -> None:
     """per_page outside 1..100 is a 422 on the appointments list too."""
     for bad in (0, 1000):
         expect_error(await api.list("appointment", per_page=bad), 422, "validation_error")
@@ -464,9 +452,7 @@ async def test_cancel_appointment(
 
 
 @feature_test("appointment_cancellation")
-async def test_cancel_twice_is_409(
-    api: VersionedClient, expect_error: ErrorCheck, make_appointment: Maker
-) -> None:
+async def test_cancel_twice_is_409(api: VersionedClient, expect_error: ErrorCheck, make_appointment: Maker) -> None:
     """Cancelling an already cancelled appointment is a 409 conflict and keeps the first reason."""
     appointment = await make_appointment()
     url = api.url("appointment_cancel", id=appointment["id"])

@@ -135,9 +135,7 @@ async def test_create_health_record_rejects_unknown_and_response_only_fields(
     )
     sample = {"id": str(uuid.uuid4()), "created_at": "2024-01-01T00:00:00+00:00"}
     for name in [*sorted(response_only), "no_such_field"]:
-        payload = data_factory.build(
-            "health_record", api.version, pet_id=pet["id"], **{name: sample.get(name, "x")}
-        )
+        payload = data_factory.build("health_record", api.version, pet_id=pet["id"], **{name: sample.get(name, "x")})
         error = expect_error(await api.create("health_record", payload), 422, "validation_error")
         assert any(d["field"] == name for d in error["details"]), (name, error)
     assert await _records(api, pet_id=pet["id"]) == []
@@ -271,9 +269,7 @@ async def test_list_health_records_filters_by_record_type(
     schema = version_config.get_schema(api.version, "health_record_create") or {}
     kinds: list[str] = schema["properties"]["record_type"]["enum"][:2]
     pet = await make_pet()
-    records = [
-        await make_health_record(pet_id=pet["id"], record_type=k) for k in (kinds[0], kinds[1], kinds[1])
-    ]
+    records = [await make_health_record(pet_id=pet["id"], record_type=k) for k in (kinds[0], kinds[1], kinds[1])]
     for kind in kinds:
         found = await _records(api, pet_id=pet["id"], record_type=kind)
         assert sorted(r["id"] for r in found) == sorted(r["id"] for r in records if r["record_type"] == kind)

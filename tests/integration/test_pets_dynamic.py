@@ -176,9 +176,7 @@ async def test_create_pet_rejects_unknown_field(
 
 @pytest.mark.smoke
 @version_parametrize()
-async def test_create_pet_with_body_not_a_json_object_is_400(
-    api: VersionedClient, expect_error: ErrorCheck
-) -> None:
+async def test_create_pet_with_body_not_a_json_object_is_400(api: VersionedClient, expect_error: ErrorCheck) -> None:
     """A body that is not a JSON object (an array, a string, not JSON at all) is a 400 bad_request."""
     url = api.url("pet")
     for body in (b"[]", b'"a pet"', b"{not json"):
@@ -199,9 +197,7 @@ async def test_duplicate_microchip_is_409(
         pytest.skip(f"{api.version} pets have no microchip_id")
     first = await make_pet()
     other = await make_pet()
-    payload = data_factory.build(
-        "pet", api.version, owner_id=other["owner_id"], microchip_id=first["microchip_id"]
-    )
+    payload = data_factory.build("pet", api.version, owner_id=other["owner_id"], microchip_id=first["microchip_id"])
     expect_error(await api.create("pet", payload), 409, "conflict")
 
 
@@ -223,15 +219,11 @@ async def test_get_pet_returns_what_create_returned(
 
 @pytest.mark.smoke
 @version_parametrize()
-async def test_unknown_pet_id_is_404(
-    api: VersionedClient, data_factory: DataFactory, expect_error: ErrorCheck
-) -> None:
+async def test_unknown_pet_id_is_404(api: VersionedClient, data_factory: DataFactory, expect_error: ErrorCheck) -> None:
     """GET, PUT and DELETE of a pet id that does not exist are 404 not_found."""
     missing = str(uuid.uuid4())
     expect_error(await api.get("pet", missing), 404, "not_found")
-    expect_error(
-        await api.update("pet", missing, data_factory.build_update("pet", api.version)), 404, "not_found"
-    )
+    expect_error(await api.update("pet", missing, data_factory.build_update("pet", api.version)), 404, "not_found")
     expect_error(await api.delete("pet", missing), 404, "not_found")
 
 
@@ -426,9 +418,7 @@ async def test_list_pets_defaults_to_first_page_of_20(api: VersionedClient, make
 
 
 @version_parametrize()
-async def test_list_pets_rejects_per_page_out_of_range(
-    api: VersionedClient, expect_error: ErrorCheck
-) -> None:
+async def test_list_pets_rejects_per_page_out_of_range(api: VersionedClient, expect_error: ErrorCheck) -> None:
     """per_page must lie in 1..100: 0 and 101 are 422, 1 and 100 are fine."""
     for bad in (0, 101):
         expect_error(await api.list("pet", per_page=bad), 422, "validation_error")
@@ -481,9 +471,7 @@ async def test_enhanced_pet_filters_apply_only_with_the_feature(
 
 
 @feature_test("enhanced_filtering")
-async def test_search_pets_by_name_is_case_insensitive(
-    api: VersionedClient, make_user: Maker, make_pet: Maker
-) -> None:
+async def test_search_pets_by_name_is_case_insensitive(api: VersionedClient, make_user: Maker, make_pet: Maker) -> None:
     """search matches a case-insensitive substring of the name."""
     owner = await make_user()
     pets = [await make_pet(owner_id=owner["id"]) for _ in range(3)]
@@ -497,9 +485,7 @@ async def test_search_pets_by_name_is_case_insensitive(
 
 
 @feature_test("enhanced_filtering")
-async def test_sort_pets_by_name_and_creation(
-    api: VersionedClient, make_user: Maker, make_pet: Maker
-) -> None:
+async def test_sort_pets_by_name_and_creation(api: VersionedClient, make_user: Maker, make_pet: Maker) -> None:
     """sort orders by name or created_at, ascending or (with '-') descending."""
     owner = await make_user()
     pets = [await make_pet(owner_id=owner["id"]) for _ in range(3)]
@@ -508,14 +494,10 @@ async def test_sort_pets_by_name_and_creation(
     assert by_name == sorted(names, key=str.casefold)
     by_name_desc = [p["name"] for p in await _own_pets(api, owner["id"], sort="-name")]
     assert by_name_desc == sorted(names, key=str.casefold, reverse=True)
-    created = [
-        datetime.fromisoformat(p["created_at"]) for p in await _own_pets(api, owner["id"], sort="created_at")
-    ]
+    created = [datetime.fromisoformat(p["created_at"]) for p in await _own_pets(api, owner["id"], sort="created_at")]
     assert created == sorted(created)
     assert len(created) == 3
-    newest = [
-        datetime.fromisoformat(p["created_at"]) for p in await _own_pets(api, owner["id"], sort="-created_at")
-    ]
+    newest = [datetime.fromisoformat(p["created_at"]) for p in await _own_pets(api, owner["id"], sort="-created_at")]
     assert newest == sorted(created, reverse=True)
 
 
@@ -593,9 +575,7 @@ async def test_batch_with_one_invalid_item_creates_nothing(
     for bad_index in (0, 2):
         items = [data_factory.build("pet", api.version, owner_id=owner["id"]) for _ in range(3)]
         case = data_factory.invalid("pet", api.version)[0]
-        items[bad_index] = (
-            {**case.payload, "owner_id": owner["id"]} if case.field != "owner_id" else case.payload
-        )
+        items[bad_index] = {**case.payload, "owner_id": owner["id"]} if case.field != "owner_id" else case.payload
         response = await api.client.post(api.url("pet_batch"), json={"items": items})
         error = expect_error(response, 422, "validation_error")
         assert {d.get("index") for d in error["details"]} == {bad_index}, error

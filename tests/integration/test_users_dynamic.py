@@ -99,14 +99,10 @@ async def test_create_user_rejects_fields_of_other_versions(
 
 
 @version_parametrize()
-async def test_create_user_with_body_not_a_json_object_is_400(
-    api: VersionedClient, expect_error: ErrorCheck
-) -> None:
+async def test_create_user_with_body_not_a_json_object_is_400(api: VersionedClient, expect_error: ErrorCheck) -> None:
     """A user body that is a JSON array or number, or no JSON at all, is a 400 bad_request."""
     for body in (b"[{}]", b"42", b""):
-        response = await api.client.post(
-            api.url("user"), content=body, headers={"content-type": "application/json"}
-        )
+        response = await api.client.post(api.url("user"), content=body, headers={"content-type": "application/json"})
         expect_error(response, 400, "bad_request")
 
 
@@ -171,9 +167,7 @@ async def test_unknown_user_id_is_404(
     """GET, PUT and DELETE of a user id that does not exist are 404 not_found."""
     missing = str(uuid.uuid4())
     expect_error(await api.get("user", missing), 404, "not_found")
-    expect_error(
-        await api.update("user", missing, data_factory.build_update("user", api.version)), 404, "not_found"
-    )
+    expect_error(await api.update("user", missing, data_factory.build_update("user", api.version)), 404, "not_found")
     expect_error(await api.delete("user", missing), 404, "not_found")
 
 
@@ -262,9 +256,7 @@ async def test_update_user_with_invalid_value_is_422(
     """An update carrying a value its create schema rejects is a 422 and leaves the user unchanged."""
     user = await make_user()
     updatable = set(version_config.get_schema_fields(api.version, "user_update"))
-    cases = [
-        c for c in data_factory.invalid("user", api.version) if c.field in updatable and c.field in c.payload
-    ]
+    cases = [c for c in data_factory.invalid("user", api.version) if c.field in updatable and c.field in c.payload]
     assert cases
     for case in cases:
         response = await api.update("user", user["id"], {case.field: case.payload[case.field]})
@@ -325,9 +317,7 @@ async def test_user_fields_of_other_versions_are_absent(
     """Response fields that only other versions list never appear in this version's user."""
     mine = _fields(version_config, api.version, "user_response")
     elsewhere = (
-        set().union(
-            *(_fields(version_config, v, "user_response") for v in version_config.get_supported_versions())
-        )
+        set().union(*(_fields(version_config, v, "user_response") for v in version_config.get_supported_versions()))
         - mine
     )
     user = await make_user()
@@ -387,9 +377,7 @@ async def test_list_users_paginates(
 
 
 @version_parametrize()
-async def test_list_users_rejects_per_page_out_of_range(
-    api: VersionedClient, expect_error: ErrorCheck
-) -> None:
+async def test_list_users_rejects_per_page_out_of_range(api: VersionedClient, expect_error: ErrorCheck) -> None:
     """per_page outside 1..100 is a 422 on the users list too."""
     for bad in (0, 101, -5):
         expect_error(await api.list("user", per_page=bad), 422, "validation_error")

@@ -40,16 +40,10 @@ def test_no_certificates_loaded(monkeypatch: pytest.MonkeyPatch, kwargs: dict[st
 def fake_api(request: httpx.Request) -> httpx.Response:
     version = request.url.path.split("/")[2]
     if request.method == "DELETE":
-        return httpx.Response(
-            404, json={"success": False, "version": version, "error": {"code": "not_found"}}
-        )
+        return httpx.Response(404, json={"success": False, "version": version, "error": {"code": "not_found"}})
     if request.url.path.endswith("/pets"):
         page = {"total": 1, "page": 1, "per_page": 20, "total_pages": 1}
-        data = (
-            {"items": [{"id": "1"}], "pagination": page}
-            if version == "v3"
-            else {**page, "pets": [{"id": "1"}]}
-        )
+        data = {"items": [{"id": "1"}], "pagination": page} if version == "v3" else {**page, "pets": [{"id": "1"}]}
         return httpx.Response(200, json={"success": True, "version": version, "data": data})
     return httpx.Response(200, json={"success": True, "version": "v1", "data": {"id": "1"}})
 

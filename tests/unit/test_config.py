@@ -49,9 +49,7 @@ def test_field_lists(pets_config: VersionConfig) -> None:
     assert pets_config.get_required_fields("v1", "pet_create") == ("name", "species", "owner_id")
     assert "breed" in pets_config.get_optional_fields("v1", "pet_create")
     # No required list: every field is required; no optional list: none is optional.
-    assert pets_config.get_required_fields("v1", "pet_response") == pets_config.get_schema_fields(
-        "v1", "pet_response"
-    )
+    assert pets_config.get_required_fields("v1", "pet_response") == pets_config.get_schema_fields("v1", "pet_response")
     assert pets_config.get_optional_fields("v1", "pet_response") == ()
 
 
@@ -86,9 +84,7 @@ def test_pagination_styles(pets_config: VersionConfig) -> None:
         (lambda c: c.versions_with("teleport"), "feature", "statistics"),
     ],
 )
-def test_unknown_names_list_the_known_ones(
-    pets_config: VersionConfig, call: object, kind: str, known: str
-) -> None:
+def test_unknown_names_list_the_known_ones(pets_config: VersionConfig, call: object, kind: str, known: str) -> None:
     with pytest.raises(UnknownNameError, match=f"unknown {kind} .*known: .*{known}"):
         call(pets_config)  # type: ignore[operator]
 
@@ -218,8 +214,7 @@ BAD = [
         id="required-without-field-list",
     ),
     pytest.param(
-        MINIMAL
-        + "    schemas:\n      pet_create:\n        type: object\n        properties: {name: {type: string}}\n",
+        MINIMAL + "    schemas:\n      pet_create:\n        type: object\n        properties: {name: {type: string}}\n",
         9,
         "versions.v1.schemas.pet_create.properties: 'species' of schema_fields.pet_create has no property",
         id="schema-misses-a-field",

@@ -153,9 +153,7 @@ def test_related_objects_have_consistent_ids(pets_config: VersionConfig) -> None
     assert len(pet_ids) == 2
     assert all(p.payload["owner_id"] == graph.user.id for p in graph.pets)
     assert len(graph.appointments) == 4
-    assert all(
-        a.payload["user_id"] == graph.user.id and a.payload["pet_id"] in pet_ids for a in graph.appointments
-    )
+    assert all(a.payload["user_id"] == graph.user.id and a.payload["pet_id"] in pet_ids for a in graph.appointments)
     assert [h.payload["pet_id"] for h in graph.health_records] == [p.id for p in graph.pets]
 
 
@@ -206,9 +204,7 @@ def test_unknown_resource(pets_config: VersionConfig) -> None:
 def test_update_fields_described_only_in_the_response(pets_config: VersionConfig) -> None:
     # appointment_update has no schema; status is described by appointment_response's enum.
     factory = DataFactory(pets_config, seed=1)
-    statuses = {
-        factory.build_update("appointment", v)["status"] for v in ("v1", "v2", "v3") for _ in range(20)
-    }
+    statuses = {factory.build_update("appointment", v)["status"] for v in ("v1", "v2", "v3") for _ in range(20)}
     assert statuses <= {"scheduled", "confirmed", "completed", "cancelled"}
 
 

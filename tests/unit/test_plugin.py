@@ -70,9 +70,7 @@ def test_version_parametrize_uses_the_yaml(project: pytest.Pytester) -> None:
     )
     result = project.runpytest("-v")
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(
-        ["*test_x[[]v1[]] PASSED*", "*test_x[[]v2[]] PASSED*", "*test_x[[]v3[]] PASSED*"]
-    )
+    result.stdout.fnmatch_lines(["*test_x[[]v1[]] PASSED*", "*test_x[[]v2[]] PASSED*", "*test_x[[]v3[]] PASSED*"])
 
 
 def test_version_parametrize_narrowed(project: pytest.Pytester) -> None:
@@ -186,9 +184,7 @@ def test_markers_are_registered(project: pytest.Pytester) -> None:
 
 
 def test_broken_config_one_line_no_traceback(project: pytest.Pytester) -> None:
-    (project.path / "tests/config/version_config.yaml").write_text(
-        "versions:\n  v1:\n    features: {a: maybe}\n"
-    )
+    (project.path / "tests/config/version_config.yaml").write_text("versions:\n  v1:\n    features: {a: maybe}\n")
     project.makepyfile(test_x="def test_x(api_version):\n    pass\n")
     result = project.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -231,9 +227,7 @@ def test_config_from_env_beats_ini(versions_test: pytest.Pytester, monkeypatch: 
     assert versions_run(versions_test.runpytest("-v")) == {"v8", "v2", "v3"}
 
 
-def test_config_from_option_beats_env(
-    versions_test: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_config_from_option_beats_env(versions_test: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DYNAPI_VERSION_CONFIG", "env.yaml")
     assert versions_run(versions_test.runpytest("-v", "--version-config", "opt.yaml")) == {"v7", "v2", "v3"}
 
@@ -356,9 +350,7 @@ def test_recorder_writes_time_and_memory(project: pytest.Pytester) -> None:
     project.makepyfile(test_x=RECORDED)
     result = project.runpytest("--record-perf-json", "perf.json")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(
-        ["*time per test: median * ms over 3 tests*", "*peak traced memory per test*"]
-    )
+    result.stdout.fnmatch_lines(["*time per test: median * ms over 3 tests*", "*peak traced memory per test*"])
     data = json.loads((project.path / "perf.json").read_text())
     records = {r["nodeid"].rsplit("::", 1)[1]: r for r in data["tests"]}
     assert records["test_holds_memory"]["peak_memory_bytes"] >= 3_000_000

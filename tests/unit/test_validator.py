@@ -106,9 +106,7 @@ def test_unknown_key(validator: ResponseValidator) -> None:
         validator.validate({}, "v1", "pet", "delete")
 
 
-def test_create_payload_needs_only_required_fields(
-    validator: ResponseValidator, factory: DataFactory
-) -> None:
+def test_create_payload_needs_only_required_fields(validator: ResponseValidator, factory: DataFactory) -> None:
     assert validator.validate(factory.build("pet", "v2", optional=False), "v2", "pet", "create")
     payload = factory.build("pet", "v2")
     del payload["name"]
@@ -143,9 +141,7 @@ def suite_payloads(config: VersionConfig) -> list[tuple[str, str, str, Any]]:
                 out.append((version, resource, "create", case.payload))
                 response = factory.build_response(resource, version)
                 if case.field in response:
-                    response.update(
-                        {case.field: case.payload[case.field]} if case.field in case.payload else {}
-                    )
+                    response.update({case.field: case.payload[case.field]} if case.field in case.payload else {})
                     if case.field not in case.payload:
                         del response[case.field]
                     out.append((version, resource, "response", response))
@@ -157,8 +153,7 @@ def test_backends_agree_on_every_suite_payload(pets_config: VersionConfig) -> No
     reference = ResponseValidator(pets_config, backend="jsonschema")
     payloads = suite_payloads(pets_config)
     verdicts = [
-        (bool(fast.validate(p, v, r, k)), bool(reference.validate(p, v, r, k)), v, r, k)
-        for v, r, k, p in payloads
+        (bool(fast.validate(p, v, r, k)), bool(reference.validate(p, v, r, k)), v, r, k) for v, r, k, p in payloads
     ]
     disagreements = [d for d in verdicts if d[0] != d[1]]
     assert disagreements == []

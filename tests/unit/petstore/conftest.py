@@ -23,9 +23,7 @@ class Api:
     def __init__(self) -> None:
         self.app = create_app()
         self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://petstore"
-        )
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://petstore")
 
     def close(self) -> None:
         self._loop.run_until_complete(self._client.aclose())
@@ -82,9 +80,7 @@ class Api:
         body = {"name": "Rex", "species": "dog", "owner_id": owner}
         return self.created(version, "/pets", {**body, **fields})
 
-    def appointment(
-        self, version: str = "v1", pet: dict[str, Any] | None = None, **fields: Any
-    ) -> dict[str, Any]:
+    def appointment(self, version: str = "v1", pet: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
         pet = pet or self.pet()
         body = {
             "pet_id": pet["id"],

@@ -264,9 +264,7 @@ def test_age_becomes_date_of_birth_and_back(api: Any) -> None:
 
 
 @pytest.mark.parametrize("age", [0, 1, 4, 50])
-@pytest.mark.parametrize(
-    "today", [date(2024, 2, 29), date(2023, 2, 28), date(2025, 3, 1), date(2024, 12, 31)]
-)
+@pytest.mark.parametrize("today", [date(2024, 2, 29), date(2023, 2, 28), date(2025, 3, 1), date(2024, 12, 31)])
 def test_age_and_birth_date_are_inverse(age: int, today: date) -> None:
     assert age_on(dob_for_age(age, today), today) == age
 

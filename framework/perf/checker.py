@@ -1,0 +1,274 @@
+"""The regression checker: a run against its thresholds and its baseline, KPI by KPI.
+
+Each benchmark row gets two verdicts: against the KPI's threshold (fail above it, warn
+above the target) and against the same row of the baseline, where a change counts only
+if it is larger than the KPI's ``allowed_change`` *and* significant on the raw samples
+(one-sided Mann-Whitney U at ``alpha``: no assumption of normal timings). A KPI's value
+is its slowest row; it fails if any row does. Exit 0 when every KPI holds, 1 when one
+crossed, 2 on unusable input (one line naming the file and the fix).
+
+Run alone: ``dynapi-check RUN.json [BASELINE.json]`` or ``python -m framework.perf.checker``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import mannwhitneyu
+
+from framework.errors import ExitCode, FrameworkError
+from framework.perf.results import ResultsError, RunResults, atomic_write_json, load_results
+from framework.perf.thresholds import DEFAULT_THRESHOLDS, Thresholds, load_thresholds
+from framework.perf.units import dimension, scale
+
+__all__ = ["Comparison", "compare", "main", "render_table"]
+
+_ORDER = {"pass": 0, "new": 0, "warn": 1, "fail": 2}
+
+
+@dataclass
+class Comparison:
+    """The checker's findings: per row, per KPI, overall, and notes for the table."""
+
+    rows: pd.DataFrame
+    kpis: pd.DataFrame
+    verdict: str
+    notes: list[str] = field(default_factory=list)
+    baseline: RunResults | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """1 when any KPI failed, else 0."""
+        return ExitCode.REGRESSION if self.verdict == "fail" else ExitCode.OK
+
+
+def _p_value(run: np.ndarray, base: np.ndarray, alternative: str) -> float:
+    if len(run) < 2 or len(base) < 2:
+        return math.nan  # one sample on a side: no test is possible, so nothing is "significant"
+    if np.ptp(run) == 0 and np.ptp(base) == 0:
+        # Constant samples (memory counts often are): equal means no change, else certain.
+        differs = run[0] > base[0] if alternative == "greater" else run[0] < base[0]
+        return 0.0 if differs else 1.0
+    return float(mannwhitneyu(run, base, alternative=alternative).pvalue)
+
+
+def compare(
+    run: RunResults, baseline: RunResults | None, thresholds: Thresholds, *, gate_baseline: bool = True
+) -> Comparison:
+    """Judge every row of ``run`` and aggregate per KPI (see the module docstring)."""
+    notes: list[str] = []
+    rules = thresholds.kpis
+    for kpi, measure in run.rows[["kpi", "measure"]].drop_duplicates().itertuples(index=False):
+        if kpi not in rules:
+            raise ResultsError(
+                f"{run.path}: KPI {kpi!r} has no rule in {thresholds.path}; add one (unit, target, threshold)"
+            )
+        if dimension(rules[kpi].unit) != measure:
+            raise ResultsError(
+                f"{thresholds.path}: kpis.{kpi}.unit {rules[kpi].unit!r} does not measure {measure}; fix the unit"
+            )
+    base_rows = baseline.rows.set_index("name") if baseline is not None else None
+    if baseline is not None and baseline.machine != run.machine:
+        notes.append(f"warning: baseline recorded on {baseline.machine}, this run on {run.machine}: compared anyway")
+    records = []
+    for row in run.rows.itertuples(index=False):
+        rule = rules[row.kpi]
+        unit = scale(rule.unit)
+        samples = np.asarray(row.samples) / unit
+        value = float(np.median(samples))
+        record: dict[str, Any] = {
+            "kpi": row.kpi,
+            "name": row.name,
+            "unit": rule.unit,
+            "value": value,
+            "n": len(samples),
+            "samples": samples,
+            "threshold_verdict": "fail" if value > rule.threshold else ("warn" if value > rule.target else "pass"),
+            "baseline": math.nan,
+            "change": math.nan,
+            "p_value": math.nan,
+            "baseline_verdict": "new",
+            "baseline_samples": None,
+        }
+        if base_rows is not None and row.name in base_rows.index:
+            base_samples = np.asarray(base_rows.loc[row.name, "samples"]) / unit
+            base_value = float(np.median(base_samples))
+            change = value / base_value - 1 if base_value > 0 else (0.0 if value == 0 else math.inf)
+            alternative = "greater" if change >= 0 else "less"
+            p = _p_value(samples, base_samples, alternative)
+            significant = not math.isnan(p) and p < thresholds.alpha
+            if significant and change > rule.allowed_change:
+                verdict = "regressed"
+            elif significant and change < -rule.allowed_change:
+                verdict = "improved"
+            else:
+                verdict = "same"
+            record.update(
+                baseline=base_value,
+                change=change,
+                p_value=p,
+                baseline_verdict=verdict,
+                baseline_samples=base_samples,
+            )
+        records.append(record)
+    rows = pd.DataFrame.from_records(records)
+    kpis = _aggregate(rows, thresholds, gate_baseline, baseline is not None)
+    verdict = "fail" if (kpis["verdict"] == "fail").any() else ("warn" if (kpis["verdict"] == "warn").any() else "pass")
+    if baseline is None:
+        notes.append("no baseline: every KPI is new; save one with `nox -s bench -- --save-baseline`")
+    elif not gate_baseline:
+        notes.append("baseline changes are reported, not gated (only the thresholds fail the build)")
+    return Comparison(rows, kpis, verdict, notes, baseline)
+
+
+def _aggregate(rows: pd.DataFrame, thresholds: Thresholds, gate_baseline: bool, has_baseline: bool) -> pd.DataFrame:
+    out = []
+    for kpi, group in rows.groupby("kpi", sort=False):
+        rule = thresholds.kpis[str(kpi)]
+        worst = group.loc[group["value"].idxmax()]
+        regressed = group[group["baseline_verdict"] == "regressed"]
+        shown = regressed.loc[regressed["change"].idxmax()] if len(regressed) else worst
+        base_value = float(group["baseline"].max()) if group["baseline"].notna().any() else math.nan
+        verdict = str(worst["threshold_verdict"])
+        reasons = []
+        if verdict == "fail":
+            reasons.append(f"{worst['name']} {worst['value']:.4g} {rule.unit} > threshold {rule.threshold:g}")
+        elif verdict == "warn":
+            reasons.append(f"{worst['name']} above target {rule.target:g}")
+        if len(regressed):
+            reasons.append(
+                f"{shown['name']} {shown['change']:+.1%} vs baseline (p={shown['p_value']:.2g}, "
+                f"allowed {rule.allowed_change:+.0%})"
+            )
+            verdict = max(verdict, "fail" if gate_baseline else "warn", key=_ORDER.__getitem__)
+        if has_baseline and group["baseline_verdict"].eq("new").all():
+            reasons.append("new: not in the baseline")
+        out.append(
+            {
+                "kpi": kpi,
+                "unit": rule.unit,
+                "value": float(worst["value"]),
+                "target": rule.target,
+                "threshold": rule.threshold,
+                "goal": rule.goal if rule.goal is not None else math.nan,
+                "goal_met": bool(rule.goal is None or worst["value"] <= rule.goal),
+                "baseline": base_value,
+                "change": float(shown["change"]),
+                "p_value": float(shown["p_value"]),
+                "rows": len(group),
+                "regressed": len(regressed),
+                "verdict": verdict,
+                "why": "; ".join(reasons),
+            }
+        )
+    return pd.DataFrame.from_records(out)
+
+
+def render_table(comparison: Comparison) -> str:
+    """The KPI table as text, with the notes above it."""
+    k = comparison.kpis
+    table = pd.DataFrame(
+        {
+            "KPI": k["kpi"],
+            "unit": k["unit"],
+            "value": k["value"].map(lambda v: f"{v:.4g}"),
+            "target": k["target"].map(lambda v: f"{v:g}"),
+            "threshold": k["threshold"].map(lambda v: f"{v:g}"),
+            "goal": [
+                f"{g:g} {'met' if m else 'missed'}" if not math.isnan(g) else "-"
+                for g, m in zip(k["goal"], k["goal_met"], strict=True)
+            ],
+            "baseline": k["baseline"].map(lambda v: "-" if math.isnan(v) else f"{v:.4g}"),
+            "change": k["change"].map(lambda v: "-" if math.isnan(v) else f"{v:+.1%}"),
+            "p": k["p_value"].map(lambda v: "-" if math.isnan(v) else f"{v:.2g}"),
+            "verdict": k["verdict"].str.upper(),
+            "why": k["why"],
+        }
+    )
+    lines = [*comparison.notes, table.to_string(index=False), f"overall: {comparison.verdict.upper()}"]
+    return "\n".join(lines)
+
+
+def summary(comparison: Comparison, run: RunResults) -> dict[str, Any]:
+    """The machine-readable verdict: ``reports/summary.json``."""
+
+    def clean(v: Any) -> Any:
+        return None if isinstance(v, float) and (math.isnan(v) or math.isinf(v)) else v
+
+    kpis = [
+        {
+            "name": r["kpi"],
+            "unit": r["unit"],
+            "value": clean(r["value"]),
+            "target": r["target"],
+            "threshold": r["threshold"],
+            "goal": clean(r["goal"]),
+            "goal_met": r["goal_met"],
+            "baseline": clean(r["baseline"]),
+            "change": clean(r["change"]),
+            "p_value": clean(r["p_value"]),
+            "verdict": r["verdict"],
+            "why": r["why"],
+        }
+        for r in comparison.kpis.to_dict("records")
+    ]
+    base = comparison.baseline
+    return {
+        "verdict": comparison.verdict,
+        "run": {
+            "path": str(run.path),
+            "machine": run.machine,
+            "commit": run.commit,
+            "datetime": run.datetime,
+        },
+        "baseline": None
+        if base is None
+        else {
+            "path": str(base.path),
+            "machine": base.machine,
+            "commit": base.commit,
+            "datetime": base.datetime,
+        },
+        "notes": comparison.notes,
+        "kpis": kpis,
+        "rows": [
+            {k: clean(v) for k, v in r.items() if k not in ("samples", "baseline_samples")}
+            for r in comparison.rows.to_dict("records")
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``dynapi-check RUN [BASELINE]``: print the KPI table, exit 0, 1 or 2."""
+    parser = argparse.ArgumentParser(prog="dynapi-check", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("run", type=Path, help="results JSON of this run (pytest-benchmark format)")
+    parser.add_argument("baseline", type=Path, nargs="?", help="results JSON to compare with")
+    parser.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS, help="thresholds YAML")
+    parser.add_argument("--summary", type=Path, help="also write the verdict as JSON here")
+    parser.add_argument(
+        "--no-baseline-gate", action="store_true", help="report baseline changes without failing on them"
+    )
+    args = parser.parse_args(argv)
+    try:
+        thresholds = load_thresholds(args.thresholds)
+        run = load_results(args.run)
+        baseline = load_results(args.baseline) if args.baseline else None
+        comparison = compare(run, baseline, thresholds, gate_baseline=not args.no_baseline_gate)
+    except FrameworkError as exc:
+        print(f"dynapi-check: error: {exc}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    print(render_table(comparison))
+    if args.summary:
+        atomic_write_json(args.summary, summary(comparison, run))
+    return comparison.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

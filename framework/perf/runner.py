@@ -1,0 +1,378 @@
+"""``nox -s bench``: every KPI pass, the checker and the reports, with progress per pass.
+
+Passes, each in processes of its own so that no tool distorts another's figures:
+
+1. timing      pytest-benchmark over ``benchmarks/`` (config, data generation, validation)
+2. execution   the dynamic suite N times with the recorder: time per test, suite wall time, peak RSS
+3. memory      the dynamic suite under memray (pytest-memray): peak memory of every test,
+   + profiles  and beside it pyinstrument per KPI; then memray flamegraphs of the heaviest tests
+4. check       results -> checker (thresholds, baseline) -> table, summary.json, index.html
+
+Exit code: the checker's (0 all hold, 1 a KPI crossed), 2 when a pass cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import memray
+
+from framework.config import load_config
+from framework.errors import ExitCode, FrameworkError
+from framework.perf.checker import compare, render_table, summary
+from framework.perf.report import write_report
+from framework.perf.results import atomic_write_json, load_results, machine_id, make_entry
+from framework.perf.thresholds import DEFAULT_THRESHOLDS, load_thresholds
+
+__all__ = ["BenchError", "Options", "main", "run"]
+
+_VERSION_ID = re.compile(r"[\[-](v[^\]\-]+)\]")
+
+
+class BenchError(FrameworkError):
+    """A pass could not run; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What one ``nox -s bench`` run does."""
+
+    quick: bool = False
+    save_baseline: bool = False
+    profile_only: bool = False
+    gate_baseline: bool = True
+    reports: Path = Path("reports")
+    baselines: Path = Path("baselines")
+    thresholds: Path = DEFAULT_THRESHOLDS
+    suite: Path = Path("tests/integration")
+    benchmarks: Path = Path("benchmarks")
+    config: Path = Path("tests/config/version_config.yaml")
+
+    @property
+    def raw(self) -> Path:
+        """Where passes leave their raw output."""
+        return self.reports / "raw"
+
+    @property
+    def execution_runs(self) -> int:
+        """How many fresh pytest processes time the suite."""
+        return 2 if self.quick else 5
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A finished child process: exit code, wall seconds, peak RSS in bytes."""
+
+    returncode: int
+    wall: float
+    max_rss: int
+
+
+def spawn(cmd: Sequence[str], log: Path) -> Finished:
+    """Run ``cmd`` with its output in ``log``; take its own wall time and peak RSS (wait4)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Finished(proc.returncode, wall, usage.ru_maxrss * 1024)  # ru_maxrss is in KiB on Linux
+
+
+def pytest_cmd(*args: str) -> list[str]:
+    """``python -m pytest`` in this interpreter, without the cache (runs stay independent)."""
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+
+
+def version_of(test_id: str) -> str | None:
+    """The API version in a test id: ``test_x[v2]`` or ``test_x[bad-enum-v2]``."""
+    found = _VERSION_ID.findall(test_id)
+    return found[-1] if found else None
+
+
+class Runner:
+    """Runs the passes for one set of :class:`Options`."""
+
+    def __init__(self, options: Options) -> None:
+        self.o = options
+        self.versions = load_config(options.config).get_supported_versions()
+        self.entries: list[dict[str, Any]] = []
+        self.heaviest: list[tuple[int, str, Path]] = []
+
+    def step(self, i: int, n: int, name: str, what: str) -> float:
+        print(f"[{i}/{n}] {name}: {what} ...", flush=True)
+        return time.perf_counter()
+
+    def done(self, start: float, detail: str) -> None:
+        print(f"      done in {time.perf_counter() - start:.1f} s: {detail}", flush=True)
+
+    # -- pass 1 -----------------------------------------------------------------------------
+    def timing(self) -> dict[str, Any]:
+        out = self.o.raw / "timing.json"
+        max_time, min_rounds = ("0.02", "5") if self.o.quick else ("0.25", "15")
+        finished = spawn(
+            pytest_cmd(
+                str(self.o.benchmarks),
+                "-q",
+                "--benchmark-only",
+                "--benchmark-save-data",
+                f"--benchmark-json={out}",
+                f"--benchmark-max-time={max_time}",
+                f"--benchmark-min-rounds={min_rounds}",
+            ),
+            self.o.raw / "timing.log",
+        )
+        if finished.returncode != 0:
+            raise BenchError(f"timing pass failed (exit {finished.returncode}); see {self.o.raw / 'timing.log'}")
+        data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return data
+
+    # -- pass 2 -----------------------------------------------------------------------------
+    def execution(self) -> None:
+        durations: dict[str, list[float]] = defaultdict(list)
+        per_test: dict[str, list[float]] = defaultdict(list)
+        walls, rss = [], []
+        for i in range(self.o.execution_runs):
+            out = self.o.raw / f"execution-{i}.json"
+            finished = spawn(
+                pytest_cmd(str(self.o.suite), "-q", "--record-perf=time", f"--record-perf-json={out}"),
+                self.o.raw / f"execution-{i}.log",
+            )
+            if finished.returncode != 0:
+                raise BenchError(
+                    f"the dynamic suite failed in the execution pass (exit {finished.returncode}); "
+                    f"see {self.o.raw / f'execution-{i}.log'} and run `nox -s tests`"
+                )
+            walls.append(finished.wall)
+            rss.append(finished.max_rss)
+            for record in json.loads(out.read_text(encoding="utf-8"))["tests"]:
+                version = version_of(record["nodeid"])
+                if record["outcome"] == "passed" and version is not None:
+                    durations[version].append(record["duration_s"])
+                    per_test[record["nodeid"]].append(record["duration_s"])
+        for version in self.versions:
+            if durations[version]:
+                slowest = sorted(
+                    ((statistics.median(v), k) for k, v in per_test.items() if version_of(k) == version), reverse=True
+                )[:5]
+                self.entries.append(
+                    make_entry(
+                        f"test_execution[{version}]",
+                        "test_execution",
+                        durations[version],
+                        version=version,
+                        tests=len({k for k in per_test if version_of(k) == version}),
+                        slowest=[{"test": k, "median_s": m} for m, k in slowest],
+                    )
+                )
+        self.entries.append(make_entry("suite_wall_time", "suite_wall_time", walls))
+        self.entries.append(make_entry("suite_peak_rss", "suite_peak_rss", rss, measure="memory"))
+
+    # -- pass 3 -----------------------------------------------------------------------------
+    def memory(self) -> None:
+        bins = self.o.raw / "memray"
+        for old in bins.glob("*.bin"):
+            old.unlink()
+        finished = spawn(
+            pytest_cmd(
+                str(self.o.suite),
+                "-q",
+                "--memray",
+                "--trace-python-allocators",
+                f"--memray-bin-path={bins}",
+                "--memray-bin-prefix=run",
+                "--hide-memray-summary",
+            ),
+            self.o.raw / "memory.log",
+        )
+        if finished.returncode != 0:
+            raise BenchError(f"memory pass failed (exit {finished.returncode}); see {self.o.raw / 'memory.log'}")
+        peaks: dict[str, list[int]] = defaultdict(list)
+        heaviest: list[tuple[int, str, Path]] = []
+        for path in sorted(bins.glob("run-*.bin")):
+            test = path.name.removeprefix("run-").removesuffix(".bin")
+            version = version_of(test)
+            if version is None:
+                continue
+            peak = int(memray.FileReader(str(path)).metadata.peak_memory)
+            peaks[version].append(peak)
+            heaviest.append((peak, test, path))
+        if not peaks:
+            raise BenchError(f"memory pass wrote no memray results to {bins}; is pytest-memray installed?")
+        heaviest.sort(reverse=True)
+        self.heaviest = heaviest[:3]
+        keep = {path for _, _, path in self.heaviest}
+        for _, _, path in heaviest:
+            if path not in keep:
+                path.unlink()  # several MB each: keep only what the flamegraphs need
+        for version in self.versions:
+            if peaks[version]:
+                top = [{"test": t, "peak_bytes": p} for p, t, _ in heaviest if version_of(t) == version][:5]
+                self.entries.append(
+                    make_entry(
+                        f"memory_per_test[{version}]",
+                        "memory_per_test",
+                        peaks[version],
+                        measure="memory",
+                        version=version,
+                        tests=len(peaks[version]),
+                        heaviest=top,
+                    )
+                )
+
+    # -- pass 4 -----------------------------------------------------------------------------
+    def profiles(self) -> list[str]:
+        """pyinstrument profiles of each KPI's code path (runs beside the memory pass:
+        neither measures time, and memray counts allocations, not seconds)."""
+        out = self.o.reports / "profiles"
+        out.mkdir(parents=True, exist_ok=True)
+        suite = ["-m", "pytest", "-p", "no:cacheprovider", "-q", str(self.o.suite)]
+        runs = {
+            "kpis": [sys.executable, "-m", "framework.perf.profiles", str(out)],
+            "test_execution": [
+                sys.executable,
+                "-m",
+                "pyinstrument",
+                "--renderer=html",
+                f"--outfile={out / 'test_execution.html'}",
+                *suite,
+            ],
+        }
+        for name, cmd in runs.items():
+            if spawn(cmd, self.o.raw / f"profile-{name}.log").returncode != 0:
+                raise BenchError(f"profiling {name} failed; see {self.o.raw / f'profile-{name}.log'}")
+        return ["config_load", "data_generation", "response_validation", "test_execution"]
+
+    def flamegraphs(self) -> list[str]:
+        """memray flamegraphs of the heaviest tests of the memory pass."""
+        out = self.o.reports / "profiles"
+        for old in out.glob("memray-*.html"):
+            old.unlink()
+        written = []
+        for i, (_, test, path) in enumerate(self.heaviest, 1):
+            target = out / f"memray-{i}.html"
+            cmd = [sys.executable, "-m", "memray", "flamegraph", "--force", "-o", str(target), str(path)]
+            if spawn(cmd, self.o.raw / f"flamegraph-{i}.log").returncode != 0:
+                raise BenchError(f"memray flamegraph of {test} failed; see {self.o.raw / f'flamegraph-{i}.log'}")
+            written.append(f"memray-{i}.html ({test})")
+        return written
+
+    def memory_and_profiles(self) -> list[str]:
+        """Passes 3 and 4 side by side on the two cores; then the flamegraphs."""
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            memory = pool.submit(self.memory)
+            profiles = pool.submit(self.profiles)
+            memory.result()
+            written = profiles.result()
+        return written + self.flamegraphs()
+
+    # -- results and baselines --------------------------------------------------------------
+    def results(self, timing: dict[str, Any]) -> Path:
+        data = dict(timing)
+        data["benchmarks"] = [*timing.get("benchmarks", []), *self.entries]
+        data.setdefault("machine_info", {})["dynapi_machine_id"] = machine_id()
+        data["dynapi"] = {"quick": self.o.quick, "execution_runs": self.o.execution_runs}
+        path = self.o.reports / "results.json"
+        atomic_write_json(path, data)
+        return path
+
+    def baseline_path(self) -> Path | None:
+        """The newest baseline of this machine; else the newest of any machine (flagged)."""
+        mine = sorted((self.o.baselines / machine_id()).glob("*.json"))
+        if mine:
+            return mine[-1]
+        every = sorted(self.o.baselines.glob("*/*.json"), key=lambda p: p.name)
+        return every[-1] if every else None
+
+    def save_baseline(self, results: Path) -> Path:
+        run = load_results(results)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = self.o.baselines / machine_id() / f"{stamp}-{run.commit}.json"
+        if target.exists():
+            raise BenchError(f"{target} exists; baselines are never overwritten, wait a second and save again")
+        atomic_write_json(target, json.loads(results.read_text(encoding="utf-8")))
+        return target
+
+
+def run(options: Options) -> int:
+    """Run every pass and the checker; return the exit code."""
+    runner = Runner(options)
+    options.raw.mkdir(parents=True, exist_ok=True)
+    if options.profile_only:
+        start = runner.step(1, 1, "profiles", "pyinstrument per KPI; memray flamegraphs of the heaviest tests")
+        written = runner.memory_and_profiles()
+        runner.done(start, ", ".join(written))
+        return ExitCode.OK
+    total = 4
+    start = runner.step(1, total, "timing", "pytest-benchmark over benchmarks/")
+    timing = runner.timing()
+    runner.done(start, f"{len(timing.get('benchmarks', []))} benchmarks")
+    start = runner.step(2, total, "execution", f"the dynamic suite x{options.execution_runs}, per-test time and RSS")
+    runner.execution()
+    runner.done(start, "per-test durations recorded")
+    start = runner.step(3, total, "memory + profiles", "the suite under memray; pyinstrument per KPI beside it")
+    written = runner.memory_and_profiles()
+    runner.done(start, "per-test peaks read; profiles: " + ", ".join(written))
+    start = runner.step(4, total, "check", "thresholds and baseline")
+    results = runner.results(timing)
+    thresholds = load_thresholds(options.thresholds)
+    run_results = load_results(results)
+    base_path = runner.baseline_path()
+    baseline = load_results(base_path) if base_path else None
+    comparison = compare(run_results, baseline, thresholds, gate_baseline=options.gate_baseline)
+    atomic_write_json(options.reports / "summary.json", summary(comparison, run_results))
+    report = write_report(options.reports, comparison, run_results, thresholds, options.baselines)
+    runner.done(start, f"{results}, {options.reports / 'summary.json'}, {report}")
+    if options.save_baseline:
+        saved = runner.save_baseline(results)
+        print(f"baseline saved: {saved}")
+    print(render_table(comparison), flush=True)
+    return comparison.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``dynapi-bench [--quick] [--save-baseline] [--profile-only] [--no-baseline-gate]``."""
+    parser = argparse.ArgumentParser(prog="dynapi-bench", description="Benchmark every KPI and check it.")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and runs: coarser, faster")
+    parser.add_argument("--save-baseline", action="store_true", help="store this run as a new baseline")
+    parser.add_argument("--profile-only", action="store_true", help="only write the profiles")
+    parser.add_argument(
+        "--no-baseline-gate", action="store_true", help="report baseline changes, fail only on thresholds"
+    )
+    parser.add_argument("--reports", type=Path, default=Options.reports)
+    parser.add_argument("--baselines", type=Path, default=Options.baselines)
+    parser.add_argument("--thresholds", type=Path, default=DEFAULT_THRESHOLDS)
+    args = parser.parse_args(argv)
+    options = Options(
+        quick=args.quick,
+        save_baseline=args.save_baseline,
+        profile_only=args.profile_only,
+        gate_baseline=not args.no_baseline_gate,
+        reports=args.reports,
+        baselines=args.baselines,
+        thresholds=args.thresholds,
+    )
+    try:
+        return run(options)
+    except FrameworkError as exc:
+        print(f"dynapi-bench: error: {exc}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
