@@ -47,7 +47,7 @@ def profile(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the unit tests, then the dynamic suite in-process and against a live server."""
-    install(session, "test")
+    install(session, "test", extras="petstore,bench")
     session.run(*PYTEST, "tests/unit", *session.posargs)
     session.run(*PYTEST, "tests/integration", *session.posargs)
     session.run(*PYTEST, "tests/integration", "-n", "2", *session.posargs)

@@ -299,9 +299,10 @@ class Runner:
         every = sorted(self.o.baselines.glob("*/*.json"), key=lambda p: p.name)
         return every[-1] if every else None
 
-    def save_baseline(self, results: Path) -> Path:
+    def save_baseline(self, results: Path, now: dt.datetime | None = None) -> Path:
+        """Copy ``results`` to ``baselines/<machine-id>/<UTC time>-<commit>.json``, atomically."""
         run = load_results(results)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
         target = self.o.baselines / machine_id() / f"{stamp}-{run.commit}.json"
         if target.exists():
             raise BenchError(f"{target} exists; baselines are never overwritten, wait a second and save again")

@@ -1,0 +1,95 @@
+"""Tests of framework.perf.runner's parts: version ids, child processes, baselines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from framework.perf.results import machine_id
+from framework.perf.runner import BenchError, Options, Runner, spawn, version_of
+
+
+@pytest.mark.parametrize(
+    ("test_id", "version"),
+    [
+        ("tests/integration/test_pets_dynamic.py::test_create[v2]", "v2"),
+        ("test_create_pet_rejects_invalid_payload[bad-pattern-v1]", "v1"),
+        ("tests-integration-test_pets_dynamic.py-test_x[v3]", "v3"),
+        ("test_plain", None),
+    ],
+)
+def test_version_of(test_id: str, version: str | None) -> None:
+    assert version_of(test_id) == version
+
+
+def test_spawn_measures_the_child(tmp_path: Path) -> None:
+    code = "b = bytearray(50_000_000); b[::4096] = b'x' * len(b[::4096]); print('hi')"
+    finished = spawn([sys.executable, "-c", code], tmp_path / "log")
+    assert finished.returncode == 0
+    assert finished.max_rss >= 50_000_000
+    assert finished.wall > 0
+    assert (tmp_path / "log").read_text().strip() == "hi"
+
+
+def test_spawn_exit_code(tmp_path: Path) -> None:
+    assert spawn([sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "log").returncode == 3
+
+
+def results_file(path: Path, commit: str = "abc") -> Path:
+    entry = {
+        "name": "x",
+        "extra_info": {"kpi": "config_load"},
+        "stats": {"data": [0.004, 0.005]},
+    }
+    path.write_text(json.dumps({"commit_info": {"id": commit}, "benchmarks": [entry]}))
+    return path
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    return Runner(Options(reports=tmp_path / "reports", baselines=tmp_path / "baselines"))
+
+
+def test_save_baseline_never_overwrites(runner: Runner, tmp_path: Path) -> None:
+    results = results_file(tmp_path / "results.json")
+    saved = runner.save_baseline(results)
+    assert saved.parent == tmp_path / "baselines" / machine_id()
+    assert saved.name.endswith("-abc.json")
+    assert json.loads(saved.read_text()) == json.loads(results.read_text())
+    assert not list(saved.parent.glob("*.tmp"))
+
+    when = dt.datetime(2026, 11, 27, 12, 0, 0, tzinfo=dt.UTC)
+    first = runner.save_baseline(results, now=when)
+    assert first.name == "20261127T120000Z-abc.json"
+    saved = first
+    before = saved.read_text()
+    with pytest.raises(BenchError, match="baselines are never overwritten"):
+        runner.save_baseline(results_file(tmp_path / "other.json"), now=when)
+    assert saved.read_text() == before
+
+
+def test_baseline_of_this_machine_first(runner: Runner, tmp_path: Path) -> None:
+    assert runner.baseline_path() is None
+    other = tmp_path / "baselines" / "other-machine"
+    other.mkdir(parents=True)
+    results_file(other / "20990101T000000Z-zzz.json")
+    assert runner.baseline_path() == other / "20990101T000000Z-zzz.json"
+    mine = tmp_path / "baselines" / machine_id()
+    mine.mkdir(parents=True)
+    results_file(mine / "20260101T000000Z-a.json")
+    results_file(mine / "20260102T000000Z-b.json")
+    assert runner.baseline_path() == mine / "20260102T000000Z-b.json"
+
+
+def test_machine_id_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert machine_id().startswith("linux-")
+    monkeypatch.setenv("DYNAPI_MACHINE_ID", "ci-box")
+    assert machine_id() == "ci-box"
+
+
+def test_options_quick_runs_fewer() -> None:
+    assert Options(quick=True).execution_runs < Options().execution_runs
