@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import ssl
+import sys
 from typing import Any
 
 import httpx
@@ -98,3 +100,32 @@ async def test_in_process_reaches_the_app(pets_config: VersionConfig) -> None:
     async with make_client(app=app) as client:
         api = VersionedClient(client, pets_config, "v1")
         assert api.data(await api.get("user", "u1")) == {"path": "/api/v1/users/u1"}
+
+
+class ImportSpy(importlib.abc.MetaPathFinder):
+    """Records every module the import system has to search for."""
+
+    def __init__(self) -> None:
+        self.searched: list[str] = []
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+        self.searched.append(name)
+
+
+async def test_requests_import_nothing(pets_config: VersionConfig) -> None:
+    # A failed import is not cached: httpx.ASGITransport's `import sniffio` per request
+    # cost ~150 us each until sniffio became a dependency.
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async with make_client(app=app) as client:
+        await client.get("/warm-up")
+        spy = ImportSpy()
+        sys.meta_path.insert(0, spy)
+        try:
+            for _ in range(5):
+                await client.get("/api/v1/pets")
+        finally:
+            sys.meta_path.remove(spy)
+    assert spy.searched == []
