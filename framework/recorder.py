@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["DURATION", "PEAK_MEMORY", "PerfRecorder"]
+__all__ = ["DURATION", "PEAK_MEMORY", "PerfRecorder", "peak_rss"]
 
 DURATION = "dynapi_duration_s"
 PEAK_MEMORY = "dynapi_peak_memory_bytes"
@@ -52,6 +52,7 @@ class PerfRecorder:
         if self.json_path is not None and not hasattr(session.config, "workerinput"):
             data = {
                 "mode": "both" if self.time and self.memory else ("time" if self.time else "memory"),
+                "peak_rss_bytes": peak_rss(),
                 "tests": self.records,
             }
             tmp = self.json_path.with_suffix(self.json_path.suffix + ".tmp")
@@ -121,3 +122,19 @@ class PerfRecorder:
                 f"peak traced memory per test: median {statistics.median(ms) / 1024:.1f} KiB, "
                 f"max {max(ms) / 1024:.1f} KiB over {len(ms)} tests"
             )
+
+
+def peak_rss() -> int | None:
+    """This process's peak resident memory in bytes (``VmHWM``), or None where unknown.
+
+    Not ``getrusage``: its ``ru_maxrss`` keeps the peak of the process before ``exec``,
+    so a child started from a big parent reports the parent's size.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None

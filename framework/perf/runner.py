@@ -75,7 +75,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Finished:
-    """A finished child process: exit code, wall seconds, peak RSS in bytes."""
+    """A finished child process: exit code, wall seconds, peak RSS in bytes (from wait4,
+    so it includes the parent's size at fork time: prefer the child's own VmHWM)."""
 
     returncode: int
     wall: float
@@ -159,8 +160,10 @@ class Runner:
                     f"see {self.o.raw / f'execution-{i}.log'} and run `nox -s tests`"
                 )
             walls.append(finished.wall)
-            rss.append(finished.max_rss)
-            for record in json.loads(out.read_text(encoding="utf-8"))["tests"]:
+            recorded = json.loads(out.read_text(encoding="utf-8"))
+            # The child's own peak (VmHWM): wait4's ru_maxrss would include this big parent.
+            rss.append(recorded.get("peak_rss_bytes") or finished.max_rss)
+            for record in recorded["tests"]:
                 version = version_of(record["nodeid"])
                 if record["outcome"] == "passed" and version is not None:
                     durations[version].append(record["duration_s"])

@@ -352,6 +352,7 @@ def test_recorder_writes_time_and_memory(project: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*time per test: median * ms over 3 tests*", "*peak traced memory per test*"])
     data = json.loads((project.path / "perf.json").read_text())
+    assert data["peak_rss_bytes"] > 10_000_000  # this process's own VmHWM
     records = {r["nodeid"].rsplit("::", 1)[1]: r for r in data["tests"]}
     assert records["test_holds_memory"]["peak_memory_bytes"] >= 3_000_000
     assert records["test_small"]["peak_memory_bytes"] < 1_000_000
