@@ -135,6 +135,9 @@ class Runner:
                 f"--benchmark-json={out}",
                 f"--benchmark-max-time={max_time}",
                 f"--benchmark-min-rounds={min_rounds}",
+                # >= 200 us a round: fewer, steadier rounds for microsecond functions, and a
+                # baseline of a few hundred kB rather than megabytes of samples.
+                "--benchmark-min-time=0.0002",
             ),
             self.o.raw / "timing.log",
         )
