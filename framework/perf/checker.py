@@ -82,7 +82,7 @@ def compare(
         rule = rules[row.kpi]
         unit = scale(rule.unit)
         samples = np.asarray(row.samples) / unit
-        value = float(np.median(samples))
+        value = float(row.median) / unit
         record: dict[str, Any] = {
             "kpi": row.kpi,
             "name": row.name,
@@ -99,7 +99,7 @@ def compare(
         }
         if base_rows is not None and row.name in base_rows.index:
             base_samples = np.asarray(base_rows.loc[row.name, "samples"]) / unit
-            base_value = float(np.median(base_samples))
+            base_value = float(base_rows.loc[row.name, "median"]) / unit
             change = value / base_value - 1 if base_value > 0 else (0.0 if value == 0 else math.inf)
             alternative = "greater" if change >= 0 else "less"
             p = _p_value(samples, base_samples, alternative)

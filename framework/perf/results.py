@@ -51,6 +51,7 @@ class RunResults:
     commit: str
     datetime: str
     rows: pd.DataFrame  # kpi, name, measure, items, samples (base units per item), median, n
+    # "median" is the median of the per-process medians when a row ran in several processes.
 
 
 def machine_id(info: dict[str, Any] | None = None) -> str:
@@ -92,6 +93,25 @@ def make_entry(
         "options": {},
         "stats": data,
     }
+
+
+def pool_entries(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One entry per benchmark from several processes' pytest-benchmark entries: every
+    sample kept, stats over all of them, each process's median in ``process_medians``."""
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for entries in runs:
+        for entry in entries:
+            by_name.setdefault(entry["fullname"], []).append(entry)
+    pooled = []
+    for group in by_name.values():
+        first = group[0]
+        data = [float(v) for e in group for v in e["stats"]["data"]]
+        medians = [float(np.median(e["stats"]["data"])) for e in group]
+        entry = make_entry(first["name"], first["extra_info"]["kpi"], data, process_medians=medians)
+        entry["extra_info"] = {**first["extra_info"], "process_medians": medians}
+        entry["stats"]["iterations"] = first["stats"].get("iterations", 1)
+        pooled.append({**first, "extra_info": entry["extra_info"], "stats": entry["stats"]})
+    return pooled
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -168,12 +188,24 @@ def _row(path: Path, i: int, entry: Any) -> dict[str, Any] | None:
             f"{where}: stats.data holds a negative {measure}; the file is corrupt, run the benchmarks again"
         )
     samples = np.asarray(data, dtype=float) / items
+    medians = info.get("process_medians")
+    if medians is not None and (
+        not isinstance(medians, list)
+        or not medians
+        or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in medians
+        )
+    ):
+        raise ResultsError(f"{where}: extra_info.process_medians must be a list of numbers >= 0; the file is corrupt")
+    # The value: the median of the processes' medians where there are several processes,
+    # so that one unlucky process (they are bimodal on shared machines) cannot decide it.
+    value = float(np.median(np.asarray(medians, dtype=float) / items)) if medians else float(np.median(samples))
     return {
         "kpi": str(info["kpi"]),
         "name": str(name),
         "measure": measure,
         "items": items,
         "samples": samples,
-        "median": float(np.median(samples)),
+        "median": value,
         "n": len(samples),
     }

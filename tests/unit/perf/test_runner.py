@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.perf.results import machine_id
+from framework.perf.results import load_results, machine_id, pool_entries
 from framework.perf.runner import BenchError, Options, Runner, spawn, version_of
 
 
@@ -93,3 +93,24 @@ def test_machine_id_override(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_options_quick_runs_fewer() -> None:
     assert Options(quick=True).execution_runs < Options().execution_runs
+
+
+def test_pooled_entries_keep_every_sample_and_each_process_median(tmp_path: Path) -> None:
+    def entry(data: list[float]) -> dict[str, object]:
+        return {
+            "name": "test_x",
+            "fullname": "benchmarks/test_a.py::test_x",
+            "group": None,
+            "extra_info": {"kpi": "config_load", "items": 1},
+            "stats": {"data": data, "iterations": 3},
+        }
+
+    pooled = pool_entries([[entry([1.0, 1.1, 1.2])], [entry([2.0, 2.1, 2.2])], [entry([1.0, 1.05, 1.1])]])
+    assert len(pooled) == 1
+    assert pooled[0]["stats"]["data"] == [1.0, 1.1, 1.2, 2.0, 2.1, 2.2, 1.0, 1.05, 1.1]
+    assert pooled[0]["extra_info"]["process_medians"] == [1.1, 2.1, 1.05]
+    assert pooled[0]["stats"]["iterations"] == 3
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"benchmarks": pooled}))
+    # The value is the median of the process medians: the slow process does not decide it.
+    assert load_results(path).rows.loc[0, "median"] == 1.1
