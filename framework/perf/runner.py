@@ -2,11 +2,12 @@
 
 Passes, each in processes of its own so that no tool distorts another's figures:
 
-1. timing      pytest-benchmark over ``benchmarks/`` (config, data generation, validation)
-2. execution   the dynamic suite N times with the recorder: time per test, suite wall time, peak RSS
-3. memory      the dynamic suite under memray (pytest-memray): peak memory of every test,
+1. timing     pytest-benchmark over ``benchmarks/`` (config, data generation, validation) in
+   + execution several processes, taken in turn with runs of the dynamic suite under the
+               recorder (time per test, suite wall time, peak RSS)
+2. memory      the dynamic suite under memray (pytest-memray): peak memory of every test,
    + profiles  and beside it pyinstrument per KPI; then memray flamegraphs of the heaviest tests
-4. check       results -> checker (thresholds, baseline) -> table, summary.json, index.html
+3. check       results -> checker (thresholds, baseline) -> table, summary.json, index.html
 
 Exit code: the checker's (0 all hold, 1 a KPI crossed), 2 when a pass cannot run.
 """
@@ -25,7 +26,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,52 @@ def version_of(test_id: str) -> str | None:
     return found[-1] if found else None
 
 
+@dataclass
+class _Execution:
+    """What the execution processes recorded, gathered across runs."""
+
+    durations: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    process_medians: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    per_test: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    walls: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+
+    def add(self, recorded: dict[str, Any], wall: float, rss: float) -> None:
+        self.walls.append(wall)
+        self.rss.append(rss)
+        this_run: dict[str, list[float]] = defaultdict(list)
+        for record in recorded["tests"]:
+            version = version_of(record["nodeid"])
+            if record["outcome"] == "passed" and version is not None:
+                this_run[version].append(record["duration_s"])
+                self.per_test[record["nodeid"]].append(record["duration_s"])
+        for version, values in this_run.items():
+            self.durations[version].extend(values)
+            self.process_medians[version].append(statistics.median(values))
+
+    def entries(self, versions: Sequence[str]) -> list[dict[str, Any]]:
+        out = []
+        for version in versions:
+            if not self.durations[version]:
+                continue
+            tests = {k: v for k, v in self.per_test.items() if version_of(k) == version}
+            slowest = sorted(((statistics.median(v), k) for k, v in tests.items()), reverse=True)[:5]
+            out.append(
+                make_entry(
+                    f"test_execution[{version}]",
+                    "test_execution",
+                    self.durations[version],
+                    process_medians=self.process_medians[version],
+                    version=version,
+                    tests=len(tests),
+                    slowest=[{"test": k, "median_s": m} for m, k in slowest],
+                )
+            )
+        out.append(make_entry("suite_wall_time", "suite_wall_time", self.walls, process_medians=self.walls))
+        out.append(make_entry("suite_peak_rss", "suite_peak_rss", self.rss, measure="memory", process_medians=self.rss))
+        return out
+
+
 class Runner:
     """Runs the passes for one set of :class:`Options`."""
 
@@ -127,85 +174,61 @@ class Runner:
     def done(self, start: float, detail: str) -> None:
         print(f"      done in {time.perf_counter() - start:.1f} s: {detail}", flush=True)
 
-    # -- pass 1 -----------------------------------------------------------------------------
-    def timing(self) -> dict[str, Any]:
-        """pytest-benchmark in several fresh processes, pooled: one unlucky process (timings
-        between processes are bimodal here) cannot decide a KPI's value."""
-        max_time, min_rounds = ("0.01", "5") if self.o.quick else ("0.05", "10")
+    # -- passes 1 and 2, interleaved ---------------------------------------------------------
+    def timed(self) -> dict[str, Any]:
+        """The timing processes (pytest-benchmark) and the execution processes (the suite),
+        taken in turn: a slow spell of this shared machine then hits a few processes of
+        each KPI rather than all of one. Returns the pooled pytest-benchmark results."""
         runs = []
-        for k in range(self.o.timing_processes):
-            out = self.o.raw / f"timing-{k}.json"
-            log = self.o.raw / f"timing-{k}.log"
-            finished = spawn(
-                pytest_cmd(
-                    str(self.o.benchmarks),
-                    "-q",
-                    "--benchmark-only",
-                    "--benchmark-save-data",
-                    f"--benchmark-json={out}",
-                    f"--benchmark-max-time={max_time}",
-                    f"--benchmark-min-rounds={min_rounds}",
-                    # >= 200 us a round: fewer, steadier rounds for microsecond functions, and a
-                    # baseline of a few hundred kB rather than megabytes of samples.
-                    "--benchmark-min-time=0.0002",
-                ),
-                log,
-            )
-            if finished.returncode != 0:
-                raise BenchError(f"timing pass failed (exit {finished.returncode}); see {log}")
-            runs.append(json.loads(out.read_text(encoding="utf-8")))
+        acc = _Execution()
+        for i in range(max(self.o.timing_processes, self.o.execution_runs)):
+            if i < self.o.timing_processes:
+                runs.append(self.timing_process(i))
+            if i < self.o.execution_runs:
+                self.execution_process(i, acc)
+        self.entries.extend(acc.entries(self.versions))
         merged = dict(runs[0])
         merged["benchmarks"] = pool_entries([run["benchmarks"] for run in runs])
         return merged
 
-    # -- pass 2 -----------------------------------------------------------------------------
-    def execution(self) -> None:
-        durations: dict[str, list[float]] = defaultdict(list)
-        process_medians: dict[str, list[float]] = defaultdict(list)
-        per_test: dict[str, list[float]] = defaultdict(list)
-        walls, rss = [], []
-        for i in range(self.o.execution_runs):
-            out = self.o.raw / f"execution-{i}.json"
-            finished = spawn(
-                pytest_cmd(str(self.o.suite), "-q", "--record-perf=time", f"--record-perf-json={out}"),
-                self.o.raw / f"execution-{i}.log",
+    def timing_process(self, k: int) -> dict[str, Any]:
+        """One pytest-benchmark process over ``benchmarks/``."""
+        max_time, min_rounds = ("0.01", "5") if self.o.quick else ("0.05", "10")
+        out = self.o.raw / f"timing-{k}.json"
+        log = self.o.raw / f"timing-{k}.log"
+        finished = spawn(
+            pytest_cmd(
+                str(self.o.benchmarks),
+                "-q",
+                "--benchmark-only",
+                "--benchmark-save-data",
+                f"--benchmark-json={out}",
+                f"--benchmark-max-time={max_time}",
+                f"--benchmark-min-rounds={min_rounds}",
+                # >= 200 us a round: fewer, steadier rounds for microsecond functions, and a
+                # baseline of a few hundred kB rather than megabytes of samples.
+                "--benchmark-min-time=0.0002",
+            ),
+            log,
+        )
+        if finished.returncode != 0:
+            raise BenchError(f"timing pass failed (exit {finished.returncode}); see {log}")
+        data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return data
+
+    def execution_process(self, i: int, acc: _Execution) -> None:
+        """One run of the dynamic suite with the recorder: per-test time, wall time, peak RSS."""
+        out = self.o.raw / f"execution-{i}.json"
+        log = self.o.raw / f"execution-{i}.log"
+        finished = spawn(pytest_cmd(str(self.o.suite), "-q", "--record-perf=time", f"--record-perf-json={out}"), log)
+        if finished.returncode != 0:
+            raise BenchError(
+                f"the dynamic suite failed in the execution pass (exit {finished.returncode}); "
+                f"see {log} and run `nox -s tests`"
             )
-            if finished.returncode != 0:
-                raise BenchError(
-                    f"the dynamic suite failed in the execution pass (exit {finished.returncode}); "
-                    f"see {self.o.raw / f'execution-{i}.log'} and run `nox -s tests`"
-                )
-            walls.append(finished.wall)
-            recorded = json.loads(out.read_text(encoding="utf-8"))
-            # The child's own peak (VmHWM): wait4's ru_maxrss would include this big parent.
-            rss.append(recorded.get("peak_rss_bytes") or finished.max_rss)
-            this_run: dict[str, list[float]] = defaultdict(list)
-            for record in recorded["tests"]:
-                version = version_of(record["nodeid"])
-                if record["outcome"] == "passed" and version is not None:
-                    this_run[version].append(record["duration_s"])
-                    per_test[record["nodeid"]].append(record["duration_s"])
-            for version, values in this_run.items():
-                durations[version].extend(values)
-                process_medians[version].append(statistics.median(values))
-        for version in self.versions:
-            if durations[version]:
-                slowest = sorted(
-                    ((statistics.median(v), k) for k, v in per_test.items() if version_of(k) == version), reverse=True
-                )[:5]
-                self.entries.append(
-                    make_entry(
-                        f"test_execution[{version}]",
-                        "test_execution",
-                        durations[version],
-                        process_medians=process_medians[version],
-                        version=version,
-                        tests=len({k for k in per_test if version_of(k) == version}),
-                        slowest=[{"test": k, "median_s": m} for m, k in slowest],
-                    )
-                )
-        self.entries.append(make_entry("suite_wall_time", "suite_wall_time", walls, process_medians=walls))
-        self.entries.append(make_entry("suite_peak_rss", "suite_peak_rss", rss, measure="memory", process_medians=rss))
+        recorded = json.loads(out.read_text(encoding="utf-8"))
+        # The child's own peak (VmHWM): wait4's ru_maxrss would include this big parent.
+        acc.add(recorded, finished.wall, recorded.get("peak_rss_bytes") or finished.max_rss)
 
     # -- pass 3 -----------------------------------------------------------------------------
     def memory(self) -> None:
@@ -343,19 +366,15 @@ def run(options: Options) -> int:
         written = runner.memory_and_profiles()
         runner.done(start, ", ".join(written))
         return ExitCode.OK
-    total = 4
-    start = runner.step(
-        1, total, "timing", f"pytest-benchmark over benchmarks/ in {options.timing_processes} processes"
-    )
-    timing = runner.timing()
-    runner.done(start, f"{len(timing.get('benchmarks', []))} benchmarks")
-    start = runner.step(2, total, "execution", f"the dynamic suite x{options.execution_runs}, per-test time and RSS")
-    runner.execution()
-    runner.done(start, "per-test durations recorded")
-    start = runner.step(3, total, "memory + profiles", "the suite under memray; pyinstrument per KPI beside it")
+    total = 3
+    what = f"pytest-benchmark x{options.timing_processes} and the suite x{options.execution_runs}, in turn"
+    start = runner.step(1, total, "timing + execution", what)
+    timing = runner.timed()
+    runner.done(start, f"{len(timing.get('benchmarks', []))} benchmarks, per-test durations recorded")
+    start = runner.step(2, total, "memory + profiles", "the suite under memray; pyinstrument per KPI beside it")
     written = runner.memory_and_profiles()
     runner.done(start, "per-test peaks read; profiles: " + ", ".join(written))
-    start = runner.step(4, total, "check", "thresholds and baseline")
+    start = runner.step(3, total, "check", "thresholds and baseline")
     results = runner.results(timing)
     thresholds = load_thresholds(options.thresholds)
     run_results = load_results(results)
