@@ -50,8 +50,9 @@ class RunResults:
     machine: str
     commit: str
     datetime: str
-    rows: pd.DataFrame  # kpi, name, measure, items, samples (base units per item), median, n
-    # "median" is the median of the per-process medians when a row ran in several processes.
+    rows: pd.DataFrame  # kpi, name, measure, items, samples, process, median, n
+    # samples: every raw sample in base units per item; process: each process's median (or None);
+    # median: the median of the process medians when a row ran in several processes.
 
 
 def machine_id(info: dict[str, Any] | None = None) -> str:
@@ -151,7 +152,7 @@ def load_results(path: Path) -> RunResults:
         raise ResultsError(f"{path}: no benchmark is tagged with a KPI (extra_info.kpi); nothing to check")
     machine_info: dict[str, Any] = raw["machine_info"] if isinstance(raw.get("machine_info"), dict) else {}
     commit_info: dict[str, Any] = raw["commit_info"] if isinstance(raw.get("commit_info"), dict) else {}
-    frame = pd.DataFrame(rows, columns=["kpi", "name", "measure", "items", "samples", "median", "n"])
+    frame = pd.DataFrame(rows, columns=["kpi", "name", "measure", "items", "samples", "process", "median", "n"])
     return RunResults(
         path=path,
         machine=str(machine_info.get("dynapi_machine_id") or machine_info.get("node") or "unknown"),
@@ -199,13 +200,15 @@ def _row(path: Path, i: int, entry: Any) -> dict[str, Any] | None:
         raise ResultsError(f"{where}: extra_info.process_medians must be a list of numbers >= 0; the file is corrupt")
     # The value: the median of the processes' medians where there are several processes,
     # so that one unlucky process (they are bimodal on shared machines) cannot decide it.
-    value = float(np.median(np.asarray(medians, dtype=float) / items)) if medians else float(np.median(samples))
+    process = np.asarray(medians, dtype=float) / items if medians else None
+    value = float(np.median(process)) if process is not None else float(np.median(samples))
     return {
         "kpi": str(info["kpi"]),
         "name": str(name),
         "measure": measure,
         "items": items,
         "samples": samples,
+        "process": process,
         "median": value,
         "n": len(samples),
     }

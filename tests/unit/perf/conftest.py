@@ -33,17 +33,27 @@ def results(
     n: int = 40,
     noise: float = 0.03,
     kpis: dict[str, tuple[str, float]] | None = None,
+    process_factors: list[float] | None = None,
 ) -> Path:
-    """Write a results file: every KPI's samples around its typical value, times ``factors``."""
+    """Write a results file: every KPI's samples around its typical value, times ``factors``.
+
+    With ``process_factors`` the timing samples come from one process per factor (each
+    process's luck multiplies its samples), and each row records its process medians.
+    """
     rng = np.random.default_rng(seed)
     entries: list[dict[str, Any]] = []
     for kpi, (measure, value) in (kpis or BASE).items():
         factor = (factors or {}).get(kpi, 1.0)
         if measure == "memory":
             samples = rng.integers(int(value * 0.5), int(value * 1.5), n) * factor
+            entries.append(make_entry(f"{kpi}[case]", kpi, list(samples), measure=measure))
+        elif process_factors:
+            per = [value * factor * luck * rng.lognormal(0, noise, n) for luck in process_factors]
+            medians = [float(np.median(p)) for p in per]
+            entries.append(make_entry(f"{kpi}[case]", kpi, list(np.concatenate(per)), process_medians=medians))
         else:
             samples = value * factor * rng.lognormal(0, noise, n)
-        entries.append(make_entry(f"{kpi}[case]", kpi, list(samples), measure=measure))
+            entries.append(make_entry(f"{kpi}[case]", kpi, list(samples), measure=measure))
     data = {
         "machine_info": {"dynapi_machine_id": machine},
         "commit_info": {"id": f"commit{seed}"},

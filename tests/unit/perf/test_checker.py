@@ -65,6 +65,37 @@ def test_significant_but_small_change_is_allowed(make_results: Factory, threshol
     assert c.verdict == "pass"
 
 
+def test_one_unlucky_process_does_not_decide(make_results: Factory, thresholds_file: Path) -> None:
+    # Timings here are bimodal between processes: one slow process of five moves no value.
+    base = make_results("base.json", seed=1, process_factors=[1, 1, 1, 1, 1])
+    run = make_results("run.json", seed=2, process_factors=[1, 1.9, 1, 1, 1])
+    c = compare(load_results(run), load_results(base), load_thresholds(thresholds_file))
+    assert c.verdict == "pass"
+    assert c.rows.set_index("kpi").loc["config_load", "change"] == pytest.approx(0, abs=0.05)
+
+
+def test_drift_inside_runs_is_not_significant_between_processes(make_results: Factory, thresholds_file: Path) -> None:
+    # The raw samples of two runs whose processes overlap differ "significantly" (thousands
+    # of samples), yet the processes do not separate: no regression, even past the allowed change.
+    base = make_results("base.json", seed=1, n=400, process_factors=[1.0, 1.3, 1.0, 1.3, 1.0])
+    run = make_results("run.json", seed=2, n=400, process_factors=[1.3, 1.3, 1.0, 1.3, 1.3], factors={})
+    c = compare(load_results(run), load_results(base), load_thresholds(thresholds_file))
+    row = c.rows.set_index("kpi").loc["config_load"]
+    assert row["change"] > 0.25
+    assert row["p_value"] > 0.01
+    assert row["baseline_verdict"] == "same"
+
+
+def test_every_process_slower_is_a_regression(make_results: Factory, thresholds_file: Path) -> None:
+    base = make_results("base.json", seed=1, process_factors=[1, 1.1, 1, 1.2, 1])
+    run = make_results("run.json", seed=2, process_factors=[1, 1.1, 1, 1.2, 1], factors={"data_generation": 2.0})
+    c = compare(load_results(run), load_results(base), load_thresholds(thresholds_file))
+    row = c.rows.set_index("kpi").loc["data_generation"]
+    assert row["baseline_verdict"] == "regressed"
+    assert row["p_value"] < 0.01
+    assert c.verdict == "fail"
+
+
 def test_improvement_is_reported_not_failed(make_results: Factory, thresholds_file: Path) -> None:
     base = make_results("base.json", seed=1)
     run = make_results("run.json", seed=2, factors={"response_validation": 0.5})
