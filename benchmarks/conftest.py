@@ -15,7 +15,13 @@ from framework.config import VersionConfig, load_config
 from framework.factory import DataFactory
 from framework.validator import ResponseValidator
 
-PETS_CONFIG = Path(__file__).resolve().parent.parent / "tests" / "config" / "version_config.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+PETS_CONFIG = ROOT / "tests" / "config" / "version_config.yaml"
+SUITE = ROOT / "tests" / "integration"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "memory: the memory pass (memray); never run beside timings")
 
 
 def tag(benchmark: object, kpi: str, items: int = 1, **extra: object) -> None:

@@ -2,11 +2,11 @@
 
 Passes, each in processes of its own so that no tool distorts another's figures:
 
-1. timing     pytest-benchmark over ``benchmarks/`` (config, data generation, validation) in
-   + execution several processes, taken in turn with runs of the dynamic suite under the
-               recorder (time per test, suite wall time, peak RSS)
-2. memory      the dynamic suite under memray (pytest-memray): peak memory of every test,
-   + profiles  and beside it pyinstrument per KPI; then memray flamegraphs of the heaviest tests
+1. timing      pytest-benchmark over ``benchmarks/`` in several fresh processes: config,
+               data generation, validation, and one run of the dynamic suite per process
+               under the recorder (time per test, suite wall time, peak RSS)
+2. memory      ``benchmarks/test_memory_per_test.py``: the suite under memray, every test's
+   + profiles  peak; beside it pyinstrument per KPI; then memray flamegraphs of the heaviest
 3. check       results -> checker (thresholds, baseline) -> table, summary.json, index.html
 
 Exit code: the checker's (0 all hold, 1 a KPI crossed), 2 when a pass cannot run.
@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import memray
-
 from framework.config import load_config
 from framework.errors import ExitCode, FrameworkError
 from framework.perf.checker import compare, render_table, summary
@@ -41,6 +39,7 @@ from framework.perf.thresholds import DEFAULT_THRESHOLDS, load_thresholds
 
 __all__ = ["BenchError", "Options", "main", "run"]
 
+MEMRAY_DIR_ENV = "DYNAPI_MEMRAY_DIR"  # where benchmarks/test_memory_per_test.py leaves its captures
 _VERSION_ID = re.compile(r"[\[-](v[^\]\-]+)\]")
 
 
@@ -69,15 +68,11 @@ class Options:
         return self.reports / "raw"
 
     @property
-    def execution_runs(self) -> int:
-        """How many fresh pytest processes time the suite."""
-        return 2 if self.quick else 5
-
-    @property
     def timing_processes(self) -> int:
-        """How many fresh processes run pytest-benchmark (4 against a baseline of 5 can still
-        be significant at p < 0.01 on process medians: 1/126)."""
-        return 4 if self.quick else 5
+        """How many fresh processes run pytest-benchmark. Against a baseline of 5 processes,
+        3 can never be significant at p < 0.01 on process medians (at best 1/56): a quick
+        run checks thresholds and memory, and reports timing changes without gating them."""
+        return 3 if self.quick else 5
 
 
 @dataclass(frozen=True)
@@ -90,12 +85,12 @@ class Finished:
     max_rss: int
 
 
-def spawn(cmd: Sequence[str], log: Path) -> Finished:
+def spawn(cmd: Sequence[str], log: Path, env: dict[str, str] | None = None) -> Finished:
     """Run ``cmd`` with its output in ``log``; take its own wall time and peak RSS (wait4)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -103,8 +98,9 @@ def spawn(cmd: Sequence[str], log: Path) -> Finished:
 
 
 def pytest_cmd(*args: str) -> list[str]:
-    """``python -m pytest`` in this interpreter, without the cache (runs stay independent)."""
-    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+    """``python -m pytest`` in this interpreter, without the cache (runs stay independent)
+    and without pytest-memray, which only the suite's own memory run needs."""
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:memray", *args]
 
 
 def version_of(test_id: str) -> str | None:
@@ -154,7 +150,6 @@ class _Execution:
                     slowest=[{"test": k, "median_s": m} for m, k in slowest],
                 )
             )
-        out.append(make_entry("suite_wall_time", "suite_wall_time", self.walls, process_medians=self.walls))
         out.append(make_entry("suite_peak_rss", "suite_peak_rss", self.rss, measure="memory", process_medians=self.rss))
         return out
 
@@ -175,25 +170,28 @@ class Runner:
     def done(self, start: float, detail: str) -> None:
         print(f"      done in {time.perf_counter() - start:.1f} s: {detail}", flush=True)
 
-    # -- passes 1 and 2, interleaved ---------------------------------------------------------
+    # -- pass 1: timing ---------------------------------------------------------------------
     def timed(self) -> dict[str, Any]:
-        """The timing processes (pytest-benchmark) and the execution processes (the suite),
-        taken in turn: a slow spell of this shared machine then hits a few processes of
-        each KPI rather than all of one. Returns the pooled pytest-benchmark results."""
-        runs = []
+        """Every timing benchmark (``benchmarks/`` but the memory pass) in several fresh
+        processes, pooled, so that one unlucky process (timings between processes are
+        bimodal here) cannot decide a KPI. Each process also runs the dynamic suite once
+        (``test_test_execution.py``), whose recorder output becomes the per-test rows."""
+        runs = [self.timing_process(k) for k in range(self.o.timing_processes)]
         acc = _Execution()
-        for i in range(max(self.o.timing_processes, self.o.execution_runs)):
-            if i < self.o.timing_processes:
-                runs.append(self.timing_process(i))
-            if i < self.o.execution_runs:
-                self.execution_process(i, acc)
+        for run in runs:
+            for entry in run["benchmarks"]:
+                recorded = entry.get("extra_info", {}).pop("recorded", None)
+                if recorded is not None:
+                    acc.add(recorded, entry["stats"]["data"][0], recorded.get("peak_rss_bytes") or 0)
+        if not acc.walls:
+            raise BenchError(f"no run of the dynamic suite among the timing results; is {self.o.benchmarks} complete?")
         self.entries.extend(acc.entries(self.versions))
         merged = dict(runs[0])
         merged["benchmarks"] = pool_entries([run["benchmarks"] for run in runs])
         return merged
 
     def timing_process(self, k: int) -> dict[str, Any]:
-        """One pytest-benchmark process over ``benchmarks/``."""
+        """One pytest-benchmark process over ``benchmarks/``, the memory pass left out."""
         max_time, min_rounds = ("0.01", "5") if self.o.quick else ("0.05", "10")
         out = self.o.raw / f"timing-{k}.json"
         log = self.o.raw / f"timing-{k}.log"
@@ -201,6 +199,8 @@ class Runner:
             pytest_cmd(
                 str(self.o.benchmarks),
                 "-q",
+                "-m",
+                "not memory",
                 "--benchmark-only",
                 "--benchmark-save-data",
                 f"--benchmark-json={out}",
@@ -217,55 +217,36 @@ class Runner:
         data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
         return data
 
-    def execution_process(self, i: int, acc: _Execution) -> None:
-        """One run of the dynamic suite with the recorder: per-test time, wall time, peak RSS."""
-        out = self.o.raw / f"execution-{i}.json"
-        log = self.o.raw / f"execution-{i}.log"
-        finished = spawn(pytest_cmd(str(self.o.suite), "-q", "--record-perf=time", f"--record-perf-json={out}"), log)
-        if finished.returncode != 0:
-            raise BenchError(
-                f"the dynamic suite failed in the execution pass (exit {finished.returncode}); "
-                f"see {log} and run `nox -s tests`"
-            )
-        recorded = json.loads(out.read_text(encoding="utf-8"))
-        # The child's own peak (VmHWM): wait4's ru_maxrss would include this big parent.
-        acc.add(recorded, finished.wall, recorded.get("peak_rss_bytes") or finished.max_rss)
-
     # -- pass 3 -----------------------------------------------------------------------------
     def memory(self) -> None:
+        """``benchmarks/test_memory_per_test.py`` alone: the suite under memray."""
         bins = self.o.raw / "memray"
-        for old in bins.glob("*.bin"):
-            old.unlink()
-        finished = spawn(
-            pytest_cmd(
-                str(self.o.suite),
-                "-q",
-                "--memray",
-                "--trace-python-allocators",
-                f"--memray-bin-path={bins}",
-                "--memray-bin-prefix=run",
-                "--hide-memray-summary",
-            ),
-            self.o.raw / "memory.log",
-        )
+        out = self.o.raw / "memory.json"
+        log = self.o.raw / "memory.log"
+        env = {**os.environ, MEMRAY_DIR_ENV: str(bins.resolve())}
+        cmd = pytest_cmd(str(self.o.benchmarks), "-q", "-m", "memory", "--benchmark-only", f"--benchmark-json={out}")
+        finished = spawn(cmd, log, env=env)
         if finished.returncode != 0:
-            raise BenchError(f"memory pass failed (exit {finished.returncode}); see {self.o.raw / 'memory.log'}")
+            raise BenchError(f"memory pass failed (exit {finished.returncode}); see {log}")
+        found = [
+            e["extra_info"]["memray"]
+            for e in json.loads(out.read_text(encoding="utf-8"))["benchmarks"]
+            if "memray" in e.get("extra_info", {})
+        ]
+        if not found:
+            raise BenchError(f"memory pass measured nothing; see {log}")
         peaks: dict[str, list[int]] = defaultdict(list)
         heaviest: list[tuple[int, str, Path]] = []
-        for path in sorted(bins.glob("run-*.bin")):
-            test = path.name.removeprefix("run-").removesuffix(".bin")
+        for test, peak in found[0]["peaks"].items():
             version = version_of(test)
             if version is None:
                 continue
-            peak = int(memray.FileReader(str(path)).metadata.peak_memory)
-            peaks[version].append(peak)
-            heaviest.append((peak, test, path))
-        if not peaks:
-            raise BenchError(f"memory pass wrote no memray results to {bins}; is pytest-memray installed?")
+            peaks[version].append(int(peak))
+            heaviest.append((int(peak), test, bins / f"run-{test}.bin"))
         heaviest.sort(reverse=True)
         self.heaviest = heaviest[:3]
         keep = {path for _, _, path in self.heaviest}
-        for _, _, path in heaviest:
+        for path in bins.glob("run-*.bin"):
             if path not in keep:
                 path.unlink()  # several MB each: keep only what the flamegraphs need
         for version in self.versions:
@@ -334,7 +315,7 @@ class Runner:
         data = dict(timing)
         data["benchmarks"] = [*timing.get("benchmarks", []), *self.entries]
         data.setdefault("machine_info", {})["dynapi_machine_id"] = machine_id()
-        data["dynapi"] = {"quick": self.o.quick, "execution_runs": self.o.execution_runs}
+        data["dynapi"] = {"quick": self.o.quick, "timing_processes": self.o.timing_processes}
         path = self.o.reports / "results.json"
         atomic_write_json(path, data)
         return path
@@ -368,8 +349,8 @@ def run(options: Options) -> int:
         runner.done(start, ", ".join(written))
         return ExitCode.OK
     total = 3
-    what = f"pytest-benchmark x{options.timing_processes} and the suite x{options.execution_runs}, in turn"
-    start = runner.step(1, total, "timing + execution", what)
+    what = f"benchmarks/ in {options.timing_processes} fresh processes, each also running the suite once"
+    start = runner.step(1, total, "timing", what)
     timing = runner.timed()
     runner.done(start, f"{len(timing.get('benchmarks', []))} benchmarks, per-test durations recorded")
     start = runner.step(2, total, "memory + profiles", "the suite under memray; pyinstrument per KPI beside it")

@@ -92,7 +92,7 @@ def test_machine_id_override(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_options_quick_runs_fewer() -> None:
-    assert Options(quick=True).execution_runs < Options().execution_runs
+    assert Options(quick=True).timing_processes < Options().timing_processes
 
 
 def test_pooled_entries_keep_every_sample_and_each_process_median(tmp_path: Path) -> None:
