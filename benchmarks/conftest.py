@@ -7,6 +7,7 @@ pytest-benchmark's per-round seconds into the KPI's unit per item.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,11 @@ SUITE = ROOT / "tests" / "integration"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "memory: the memory pass (memray); never run beside timings")
+
+
+def suite_cmd(*options: str) -> list[str]:
+    """A fresh pytest process over the dynamic suite, in this interpreter, with ``options``."""
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(SUITE), *options]
 
 
 def tag(benchmark: object, kpi: str, items: int = 1, **extra: object) -> None:

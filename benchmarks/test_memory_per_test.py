@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import memray
 import pytest
 
-from benchmarks.conftest import ROOT, SUITE
+from benchmarks.conftest import ROOT, suite_cmd
 
 MEMRAY_DIR_ENV = "DYNAPI_MEMRAY_DIR"
 
@@ -27,20 +26,13 @@ def test_memory_per_test(benchmark, tmp_path: Path) -> None:  # type: ignore[no-
     bins.mkdir(parents=True, exist_ok=True)
     for old in bins.glob("run-*.bin"):
         old.unlink()
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        str(SUITE),
+    cmd = suite_cmd(
         "--memray",
         "--trace-python-allocators",
         f"--memray-bin-path={bins}",
         "--memray-bin-prefix=run",
         "--hide-memray-summary",
-    ]
+    )
     # pytest-memray, loaded in this process too, exports MEMRAY_RESULT_PATH; a child that
     # inherits it takes itself for an xdist worker and names its captures at random.
     env = {k: v for k, v in os.environ.items() if k != "MEMRAY_RESULT_PATH"}

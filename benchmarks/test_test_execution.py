@@ -11,26 +11,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
-from benchmarks.conftest import ROOT, SUITE, tag
+from benchmarks.conftest import ROOT, suite_cmd, tag
 
 
 def test_suite(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The dynamic suite, in-process, as a fresh pytest process (wall time per round)."""
     out = tmp_path / "perf.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        str(SUITE),
-        "--record-perf=time",
-        f"--record-perf-json={out}",
-    ]
+    cmd = suite_cmd("--record-perf=time", f"--record-perf-json={out}")
     finished = benchmark.pedantic(
         subprocess.run, args=(cmd,), kwargs={"capture_output": True, "cwd": ROOT}, rounds=1, iterations=1
     )
