@@ -28,11 +28,12 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from framework.errors import ExitCode, FrameworkError
+from framework.perf.ab import decide, estimate
 from framework.perf.results import ResultsError, RunResults, atomic_write_json, load_results
 from framework.perf.thresholds import DEFAULT_THRESHOLDS, Thresholds, load_thresholds
 from framework.perf.units import dimension, scale
 
-__all__ = ["Comparison", "compare", "main", "render_table"]
+__all__ = ["Comparison", "compare", "compare_ab", "main", "render_table"]
 
 _ORDER = {"pass": 0, "new": 0, "warn": 1, "fail": 2}
 
@@ -46,6 +47,7 @@ class Comparison:
     verdict: str
     notes: list[str] = field(default_factory=list)
     baseline: RunResults | None = None
+    reference: str = "baseline"  # or "base <ref>" for a same-run comparison
 
     @property
     def exit_code(self) -> ExitCode:
@@ -69,15 +71,7 @@ def compare(
     """Judge every row of ``run`` and aggregate per KPI (see the module docstring)."""
     notes: list[str] = []
     rules = thresholds.kpis
-    for kpi, measure in run.rows[["kpi", "measure"]].drop_duplicates().itertuples(index=False):
-        if kpi not in rules:
-            raise ResultsError(
-                f"{run.path}: KPI {kpi!r} has no rule in {thresholds.path}; add one (unit, target, threshold)"
-            )
-        if dimension(rules[kpi].unit) != measure:
-            raise ResultsError(
-                f"{thresholds.path}: kpis.{kpi}.unit {rules[kpi].unit!r} does not measure {measure}; fix the unit"
-            )
+    _check_rules(run, thresholds)
     base_rows = baseline.rows.set_index("name") if baseline is not None else None
     if baseline is not None and baseline.machine != run.machine:
         notes.append(f"warning: baseline recorded on {baseline.machine}, this run on {run.machine}: compared anyway")
@@ -136,7 +130,80 @@ def compare(
     return Comparison(rows, kpis, verdict, notes, baseline)
 
 
-def _aggregate(rows: pd.DataFrame, thresholds: Thresholds, gate_baseline: bool, has_baseline: bool) -> pd.DataFrame:
+def _check_rules(run: RunResults, thresholds: Thresholds) -> None:
+    for kpi, measure in run.rows[["kpi", "measure"]].drop_duplicates().itertuples(index=False):
+        if kpi not in thresholds.kpis:
+            raise ResultsError(
+                f"{run.path}: KPI {kpi!r} has no rule in {thresholds.path}; add one (unit, target, threshold)"
+            )
+        unit = thresholds.kpis[kpi].unit
+        if dimension(unit) != measure:
+            raise ResultsError(f"{thresholds.path}: kpis.{kpi}.unit {unit!r} does not measure {measure}; fix the unit")
+
+
+def compare_ab(head: RunResults, base: RunResults, thresholds: Thresholds, *, ref: str = "base") -> Comparison:
+    """Judge a same-run comparison: every row of ``head`` against the same row of ``base``.
+
+    The verdict rests on the head/base ratio of paired measurements (process pairs taken
+    in turn; for memory, the same test on both sides): its estimate and interval, and a
+    Wilcoxon signed-rank test, against the KPI's ``ab_allowed_change``
+    (see :mod:`framework.perf.ab`). Thresholds apply to head as in :func:`compare`.
+    """
+    _check_rules(head, thresholds)
+    base_rows = base.rows.set_index("name")
+    records = []
+    for row in head.rows.itertuples(index=False):
+        rule = thresholds.kpis[row.kpi]
+        unit = scale(rule.unit)
+        value = float(row.median) / unit
+        record: dict[str, Any] = {
+            "kpi": row.kpi,
+            "name": row.name,
+            "unit": rule.unit,
+            "value": value,
+            "n": len(row.samples),
+            "samples": np.asarray(row.samples) / unit,
+            "threshold_verdict": "fail" if value > rule.threshold else ("warn" if value > rule.target else "pass"),
+            "baseline": math.nan,
+            "change": math.nan,
+            "ratio_low": math.nan,
+            "ratio_high": math.nan,
+            "p_value": math.nan,
+            "pairs": 0,
+            "baseline_verdict": "new",
+            "baseline_samples": None,
+        }
+        if row.name in base_rows.index:
+            other = base_rows.loc[row.name]
+            if row.keyed is not None and other["keyed"] is not None:
+                common = sorted(set(row.keyed) & set(other["keyed"]))
+                b, h = [other["keyed"][k] for k in common], [row.keyed[k] for k in common]
+            elif row.process is not None and other["process"] is not None:
+                b, h = list(other["process"]), list(row.process)
+            else:
+                b, h = list(other["samples"]), list(row.samples)
+            est = estimate(b, h)
+            record.update(
+                baseline=float(other["median"]) / unit,
+                change=est.change,
+                ratio_low=est.low,
+                ratio_high=est.high,
+                p_value=est.p_value,
+                pairs=est.pairs,
+                baseline_verdict=decide(est, alpha=thresholds.alpha, allowed_change=rule.ab_allowed_change),
+                baseline_samples=np.asarray(other["samples"]) / unit,
+            )
+        records.append(record)
+    rows = pd.DataFrame.from_records(records)
+    kpis = _aggregate(rows, thresholds, True, True, ab=True)
+    verdict = "fail" if (kpis["verdict"] == "fail").any() else ("warn" if (kpis["verdict"] == "warn").any() else "pass")
+    notes = [f"same-run comparison: head against base {ref}, processes taken in turn; ratio = head/base"]
+    return Comparison(rows, kpis, verdict, notes, base, reference=f"base {ref}")
+
+
+def _aggregate(
+    rows: pd.DataFrame, thresholds: Thresholds, gate_baseline: bool, has_baseline: bool, *, ab: bool = False
+) -> pd.DataFrame:
     out = []
     for kpi, group in rows.groupby("kpi", sort=False):
         rule = thresholds.kpis[str(kpi)]
@@ -150,11 +217,14 @@ def _aggregate(rows: pd.DataFrame, thresholds: Thresholds, gate_baseline: bool, 
             reasons.append(f"{worst['name']} {worst['value']:.4g} {rule.unit} > threshold {rule.threshold:g}")
         elif verdict == "warn":
             reasons.append(f"{worst['name']} above target {rule.target:g}")
+        allowed = rule.ab_allowed_change if ab else rule.allowed_change
         if len(regressed):
-            reasons.append(
-                f"{shown['name']} {shown['change']:+.1%} vs baseline (p={shown['p_value']:.2g}, "
-                f"allowed {rule.allowed_change:+.0%})"
+            against = (
+                f"x{shown['change'] + 1:.3f} [{shown['ratio_low']:.3f}, {shown['ratio_high']:.3f}] vs base"
+                if ab
+                else f"{shown['change']:+.1%} vs baseline"
             )
+            reasons.append(f"{shown['name']} {against} (p={shown['p_value']:.2g}, allowed {allowed:+.0%})")
             verdict = max(verdict, "fail" if gate_baseline else "warn", key=_ORDER.__getitem__)
         if has_baseline and group["baseline_verdict"].eq("new").all():
             reasons.append("new: not in the baseline")
@@ -170,6 +240,9 @@ def _aggregate(rows: pd.DataFrame, thresholds: Thresholds, gate_baseline: bool, 
                 "baseline": base_value,
                 "change": float(shown["change"]),
                 "p_value": float(shown["p_value"]),
+                "ratio": float(shown["change"]) + 1,
+                "ratio_low": float(shown["ratio_low"]) if "ratio_low" in shown else math.nan,
+                "ratio_high": float(shown["ratio_high"]) if "ratio_high" in shown else math.nan,
                 "rows": len(group),
                 "regressed": len(regressed),
                 "verdict": verdict,
@@ -182,6 +255,12 @@ def _aggregate(rows: pd.DataFrame, thresholds: Thresholds, gate_baseline: bool, 
 def render_table(comparison: Comparison) -> str:
     """The KPI table as text, with the notes above it."""
     k = comparison.kpis
+    ab = comparison.reference != "baseline"
+    if ab:
+        ratio = [
+            "-" if math.isnan(r) else f"x{r:.3f} [{lo:.3f}, {hi:.3f}]"
+            for r, lo, hi in zip(k["ratio"], k["ratio_low"], k["ratio_high"], strict=True)
+        ]
     table = pd.DataFrame(
         {
             "KPI": k["kpi"],
@@ -193,8 +272,10 @@ def render_table(comparison: Comparison) -> str:
                 f"{g:g} {'met' if m else 'missed'}" if not math.isnan(g) else "-"
                 for g, m in zip(k["goal"], k["goal_met"], strict=True)
             ],
-            "baseline": k["baseline"].map(lambda v: "-" if math.isnan(v) else f"{v:.4g}"),
-            "change": k["change"].map(lambda v: "-" if math.isnan(v) else f"{v:+.1%}"),
+            "base" if ab else "baseline": k["baseline"].map(lambda v: "-" if math.isnan(v) else f"{v:.4g}"),
+            "head/base [CI]" if ab else "change": ratio
+            if ab
+            else k["change"].map(lambda v: "-" if math.isnan(v) else f"{v:+.1%}"),
             "p": k["p_value"].map(lambda v: "-" if math.isnan(v) else f"{v:.2g}"),
             "verdict": k["verdict"].str.upper(),
             "why": k["why"],
@@ -222,14 +303,21 @@ def summary(comparison: Comparison, run: RunResults) -> dict[str, Any]:
             "baseline": clean(r["baseline"]),
             "change": clean(r["change"]),
             "p_value": clean(r["p_value"]),
+            "ratio": clean(r["ratio"]),
+            "ratio_low": clean(r["ratio_low"]),
+            "ratio_high": clean(r["ratio_high"]),
             "verdict": r["verdict"],
             "why": r["why"],
         }
         for r in comparison.kpis.to_dict("records")
     ]
+    if comparison.reference != "baseline":
+        for kpi in kpis:
+            kpi["base"], kpi["head"] = kpi["baseline"], kpi["value"]
     base = comparison.baseline
     return {
         "verdict": comparison.verdict,
+        "reference": comparison.reference,
         "run": {
             "path": str(run.path),
             "machine": run.machine,
@@ -247,7 +335,7 @@ def summary(comparison: Comparison, run: RunResults) -> dict[str, Any]:
         "notes": comparison.notes,
         "kpis": kpis,
         "rows": [
-            {k: clean(v) for k, v in r.items() if k not in ("samples", "baseline_samples")}
+            {k: clean(v) for k, v in r.items() if k not in ("samples", "baseline_samples", "keyed")}
             for r in comparison.rows.to_dict("records")
         ],
     }

@@ -156,6 +156,7 @@ def write_report(
         sections=sections,
         fmt=_fmt,
         alpha=thresholds.alpha,
+        reference=comparison.reference,
     )
     path = reports / "index.html"
     tmp = path.with_suffix(".html.tmp")

@@ -52,6 +52,7 @@ class RunResults:
     datetime: str
     rows: pd.DataFrame  # kpi, name, measure, items, samples, process, median, n
     # samples: every raw sample in base units per item; process: each process's median (or None);
+    # keyed: samples by test id where a row has them (memory per test), for pairing;
     # median: the median of the process medians when a row ran in several processes.
 
 
@@ -152,7 +153,9 @@ def load_results(path: Path) -> RunResults:
         raise ResultsError(f"{path}: no benchmark is tagged with a KPI (extra_info.kpi); nothing to check")
     machine_info: dict[str, Any] = raw["machine_info"] if isinstance(raw.get("machine_info"), dict) else {}
     commit_info: dict[str, Any] = raw["commit_info"] if isinstance(raw.get("commit_info"), dict) else {}
-    frame = pd.DataFrame(rows, columns=["kpi", "name", "measure", "items", "samples", "process", "median", "n"])
+    frame = pd.DataFrame(
+        rows, columns=["kpi", "name", "measure", "items", "samples", "process", "keyed", "median", "n"]
+    )
     return RunResults(
         path=path,
         machine=str(machine_info.get("dynapi_machine_id") or machine_info.get("node") or "unknown"),
@@ -201,6 +204,12 @@ def _row(path: Path, i: int, entry: Any) -> dict[str, Any] | None:
     # The value: the median of the processes' medians where there are several processes,
     # so that one unlucky process (they are bimodal on shared machines) cannot decide it.
     process = np.asarray(medians, dtype=float) / items if medians else None
+    keyed = info.get("peaks")
+    if keyed is not None and (
+        not isinstance(keyed, dict)
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in keyed.values())
+    ):
+        raise ResultsError(f"{where}: extra_info.peaks must map test ids to numbers >= 0; the file is corrupt")
     value = float(np.median(process)) if process is not None else float(np.median(samples))
     return {
         "kpi": str(info["kpi"]),
@@ -209,6 +218,7 @@ def _row(path: Path, i: int, entry: Any) -> dict[str, Any] | None:
         "items": items,
         "samples": samples,
         "process": process,
+        "keyed": {str(k): float(v) / items for k, v in keyed.items()} if keyed else None,
         "median": value,
         "n": len(samples),
     }

@@ -32,10 +32,11 @@ from typing import Any
 
 from framework.config import load_config
 from framework.errors import ExitCode, FrameworkError
-from framework.perf.checker import compare, render_table, summary
+from framework.perf.checker import compare, compare_ab, render_table, summary
 from framework.perf.report import write_report
 from framework.perf.results import atomic_write_json, load_results, machine_id, make_entry, pool_entries
 from framework.perf.thresholds import DEFAULT_THRESHOLDS, load_thresholds
+from framework.perf.worktree import prepare_base
 
 __all__ = ["BenchError", "Options", "main", "run"]
 
@@ -52,6 +53,7 @@ class Options:
     """What one ``nox -s bench`` run does."""
 
     quick: bool = False
+    against: str | None = None
     save_baseline: bool = False
     profile_only: bool = False
     gate_baseline: bool = True
@@ -85,22 +87,22 @@ class Finished:
     max_rss: int
 
 
-def spawn(cmd: Sequence[str], log: Path, env: dict[str, str] | None = None) -> Finished:
+def spawn(cmd: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Finished:
     """Run ``cmd`` with its output in ``log``; take its own wall time and peak RSS (wait4)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Finished(proc.returncode, wall, usage.ru_maxrss * 1024)  # ru_maxrss is in KiB on Linux
 
 
-def pytest_cmd(*args: str) -> list[str]:
-    """``python -m pytest`` in this interpreter, without the cache (runs stay independent)
-    and without pytest-memray, which only the suite's own memory run needs."""
-    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:memray", *args]
+def pytest_cmd(*args: str, python: str = sys.executable) -> list[str]:
+    """``python -m pytest`` without the cache (runs stay independent) and without
+    pytest-memray, which only the suite's own memory run needs."""
+    return [python, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:memray", *args]
 
 
 def version_of(test_id: str) -> str | None:
@@ -154,14 +156,47 @@ class _Execution:
         return out
 
 
-class Runner:
-    """Runs the passes for one set of :class:`Options`."""
+@dataclass(frozen=True)
+class Side:
+    """One side of a run: its name, the Python that runs it and the checkout whose
+    ``benchmarks/`` it runs (``head`` is this working tree; ``base`` a worktree of a ref)."""
 
-    def __init__(self, options: Options) -> None:
+    name: str
+    python: str
+    root: Path
+
+    @property
+    def benchmarks(self) -> Path:
+        return self.root / "benchmarks"
+
+
+HEAD = Side("head", sys.executable, Path("."))
+
+
+@dataclass
+class SideResults:
+    """What the passes measured for one side."""
+
+    timing: dict[str, Any] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    heaviest: list[tuple[int, str, Path]] = field(default_factory=list)
+
+
+class Runner:
+    """Runs the passes for one set of :class:`Options`, on one side or on base and head."""
+
+    def __init__(self, options: Options, sides: Sequence[Side] = (HEAD,)) -> None:
         self.o = options
+        self.sides = list(sides)
         self.versions = load_config(options.config).get_supported_versions()
-        self.entries: list[dict[str, Any]] = []
-        self.heaviest: list[tuple[int, str, Path]] = []
+        self.got = {side.name: SideResults() for side in self.sides}
+
+    @property
+    def processes(self) -> int:
+        """Timing processes per side: more when two sides are compared pair by pair."""
+        if len(self.sides) > 1:
+            return 6 if self.o.quick else 10
+        return self.o.timing_processes
 
     def step(self, i: int, n: int, name: str, what: str) -> float:
         print(f"[{i}/{n}] {name}: {what} ...", flush=True)
@@ -170,34 +205,42 @@ class Runner:
     def done(self, start: float, detail: str) -> None:
         print(f"      done in {time.perf_counter() - start:.1f} s: {detail}", flush=True)
 
-    # -- pass 1: timing ---------------------------------------------------------------------
-    def timed(self) -> dict[str, Any]:
-        """Every timing benchmark (``benchmarks/`` but the memory pass) in several fresh
-        processes, pooled, so that one unlucky process (timings between processes are
-        bimodal here) cannot decide a KPI. Each process also runs the dynamic suite once
-        (``test_test_execution.py``), whose recorder output becomes the per-test rows."""
-        runs = [self.timing_process(k) for k in range(self.o.timing_processes)]
-        acc = _Execution()
-        for run in runs:
-            for entry in run["benchmarks"]:
-                recorded = entry.get("extra_info", {}).pop("recorded", None)
-                if recorded is not None:
-                    acc.add(recorded, entry["stats"]["data"][0], recorded.get("peak_rss_bytes") or 0)
-        if not acc.walls:
-            raise BenchError(f"no run of the dynamic suite among the timing results; is {self.o.benchmarks} complete?")
-        self.entries.extend(acc.entries(self.versions))
-        merged = dict(runs[0])
-        merged["benchmarks"] = pool_entries([run["benchmarks"] for run in runs])
-        return merged
+    def _raw(self, side: Side, name: str) -> Path:
+        return (self.o.raw / (name if side.name == "head" else f"{side.name}-{name}")).resolve()
 
-    def timing_process(self, k: int) -> dict[str, Any]:
-        """One pytest-benchmark process over ``benchmarks/``, the memory pass left out."""
+    # -- pass 1: timing ---------------------------------------------------------------------
+    def timed(self) -> None:
+        """Every timing benchmark (``benchmarks/`` but the memory pass) in several fresh
+        processes per side, pooled, so that one unlucky process (timings between processes
+        are bimodal here) cannot decide a KPI. With two sides the processes alternate,
+        base head base head ..., so that the machine's drift hits both alike. Each process
+        also runs the dynamic suite once, whose recorder output becomes the per-test rows."""
+        runs: dict[str, list[dict[str, Any]]] = {side.name: [] for side in self.sides}
+        for k in range(self.processes):
+            for side in self.sides:
+                runs[side.name].append(self.timing_process(k, side))
+        for side in self.sides:
+            acc = _Execution()
+            for run in runs[side.name]:
+                for entry in run["benchmarks"]:
+                    recorded = entry.get("extra_info", {}).pop("recorded", None)
+                    if recorded is not None:
+                        acc.add(recorded, entry["stats"]["data"][0], recorded.get("peak_rss_bytes") or 0)
+            if not acc.walls:
+                raise BenchError(f"{side.name}: no run of the dynamic suite among the timing results")
+            got = self.got[side.name]
+            got.entries.extend(acc.entries(self.versions))
+            got.timing = dict(runs[side.name][0])
+            got.timing["benchmarks"] = pool_entries([run["benchmarks"] for run in runs[side.name]])
+
+    def timing_process(self, k: int, side: Side = HEAD) -> dict[str, Any]:
+        """One pytest-benchmark process over a side's ``benchmarks/``, the memory pass left out."""
         max_time, min_rounds = ("0.01", "5") if self.o.quick else ("0.05", "10")
-        out = self.o.raw / f"timing-{k}.json"
-        log = self.o.raw / f"timing-{k}.log"
+        out = self._raw(side, f"timing-{k}.json")
+        log = self._raw(side, f"timing-{k}.log")
         finished = spawn(
             pytest_cmd(
-                str(self.o.benchmarks),
+                str(side.benchmarks),
                 "-q",
                 "-m",
                 "not memory",
@@ -209,62 +252,73 @@ class Runner:
                 # >= 200 us a round: fewer, steadier rounds for microsecond functions, and a
                 # baseline of a few hundred kB rather than megabytes of samples.
                 "--benchmark-min-time=0.0002",
+                python=side.python,
             ),
             log,
+            cwd=side.root,
         )
         if finished.returncode != 0:
-            raise BenchError(f"timing pass failed (exit {finished.returncode}); see {log}")
+            raise BenchError(f"{side.name}: timing pass failed (exit {finished.returncode}); see {log}")
         data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
         return data
 
-    # -- pass 3 -----------------------------------------------------------------------------
-    def memory(self) -> None:
-        """``benchmarks/test_memory_per_test.py`` alone: the suite under memray."""
-        bins = self.o.raw / "memray"
-        out = self.o.raw / "memory.json"
-        log = self.o.raw / "memory.log"
-        env = {**os.environ, MEMRAY_DIR_ENV: str(bins.resolve())}
-        cmd = pytest_cmd(str(self.o.benchmarks), "-q", "-m", "memory", "--benchmark-only", f"--benchmark-json={out}")
-        finished = spawn(cmd, log, env=env)
+    # -- pass 2: memory, and profiles beside it ---------------------------------------------
+    def memory(self, side: Side = HEAD) -> None:
+        """A side's ``benchmarks/test_memory_per_test.py`` alone: the suite under memray."""
+        bins = self._raw(side, "memray")
+        out = self._raw(side, "memory.json")
+        log = self._raw(side, "memory.log")
+        env = {**os.environ, MEMRAY_DIR_ENV: str(bins)}
+        cmd = pytest_cmd(
+            str(side.benchmarks),
+            "-q",
+            "-m",
+            "memory",
+            "--benchmark-only",
+            f"--benchmark-json={out}",
+            python=side.python,
+        )
+        finished = spawn(cmd, log, env=env, cwd=side.root)
         if finished.returncode != 0:
-            raise BenchError(f"memory pass failed (exit {finished.returncode}); see {log}")
+            raise BenchError(f"{side.name}: memory pass failed (exit {finished.returncode}); see {log}")
         found = [
             e["extra_info"]["memray"]
             for e in json.loads(out.read_text(encoding="utf-8"))["benchmarks"]
             if "memray" in e.get("extra_info", {})
         ]
         if not found:
-            raise BenchError(f"memory pass measured nothing; see {log}")
-        peaks: dict[str, list[int]] = defaultdict(list)
+            raise BenchError(f"{side.name}: memory pass measured nothing; see {log}")
+        peaks: dict[str, dict[str, int]] = defaultdict(dict)
         heaviest: list[tuple[int, str, Path]] = []
         for test, peak in found[0]["peaks"].items():
             version = version_of(test)
             if version is None:
                 continue
-            peaks[version].append(int(peak))
+            peaks[version][test] = int(peak)
             heaviest.append((int(peak), test, bins / f"run-{test}.bin"))
         heaviest.sort(reverse=True)
-        self.heaviest = heaviest[:3]
-        keep = {path for _, _, path in self.heaviest}
+        got = self.got[side.name]
+        got.heaviest = heaviest[:3]
+        keep = {path for _, _, path in got.heaviest}
         for path in bins.glob("run-*.bin"):
             if path not in keep:
                 path.unlink()  # several MB each: keep only what the flamegraphs need
         for version in self.versions:
             if peaks[version]:
                 top = [{"test": t, "peak_bytes": p} for p, t, _ in heaviest if version_of(t) == version][:5]
-                self.entries.append(
+                got.entries.append(
                     make_entry(
                         f"memory_per_test[{version}]",
                         "memory_per_test",
-                        peaks[version],
+                        list(peaks[version].values()),
                         measure="memory",
                         version=version,
                         tests=len(peaks[version]),
                         heaviest=top,
+                        peaks=peaks[version],  # by test id: an A/B comparison pairs tests
                     )
                 )
 
-    # -- pass 4 -----------------------------------------------------------------------------
     def profiles(self) -> list[str]:
         """pyinstrument profiles of each KPI's code path (runs beside the memory pass:
         neither measures time, and memray counts allocations, not seconds)."""
@@ -288,12 +342,12 @@ class Runner:
         return ["config_load", "data_generation", "response_validation", "test_execution"]
 
     def flamegraphs(self) -> list[str]:
-        """memray flamegraphs of the heaviest tests of the memory pass."""
+        """memray flamegraphs of the heaviest tests of this working tree's memory pass."""
         out = self.o.reports / "profiles"
         for old in out.glob("memray-*.html"):
             old.unlink()
         written = []
-        for i, (_, test, path) in enumerate(self.heaviest, 1):
+        for i, (_, test, path) in enumerate(self.got["head"].heaviest, 1):
             target = out / f"memray-{i}.html"
             cmd = [sys.executable, "-m", "memray", "flamegraph", "--force", "-o", str(target), str(path)]
             if spawn(cmd, self.o.raw / f"flamegraph-{i}.log").returncode != 0:
@@ -302,21 +356,24 @@ class Runner:
         return written
 
     def memory_and_profiles(self) -> list[str]:
-        """Passes 3 and 4 side by side on the two cores; then the flamegraphs."""
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            memory = pool.submit(self.memory)
+        """The memory passes and the profiles side by side on the two cores (memray counts
+        allocations, which CPU contention does not change); then the flamegraphs."""
+        with ThreadPoolExecutor(max_workers=len(self.sides) + 1) as pool:
+            memory = [pool.submit(self.memory, side) for side in self.sides]
             profiles = pool.submit(self.profiles)
-            memory.result()
+            for done in memory:
+                done.result()
             written = profiles.result()
         return written + self.flamegraphs()
 
     # -- results and baselines --------------------------------------------------------------
-    def results(self, timing: dict[str, Any]) -> Path:
-        data = dict(timing)
-        data["benchmarks"] = [*timing.get("benchmarks", []), *self.entries]
+    def results(self, side: Side = HEAD) -> Path:
+        got = self.got[side.name]
+        data = dict(got.timing)
+        data["benchmarks"] = [*got.timing.get("benchmarks", []), *got.entries]
         data.setdefault("machine_info", {})["dynapi_machine_id"] = machine_id()
-        data["dynapi"] = {"quick": self.o.quick, "timing_processes": self.o.timing_processes}
-        path = self.o.reports / "results.json"
+        data["dynapi"] = {"quick": self.o.quick, "timing_processes": self.processes, "side": side.name}
+        path = self.o.reports / ("results.json" if side.name == "head" else f"{side.name}-results.json")
         atomic_write_json(path, data)
         return path
 
@@ -341,7 +398,14 @@ class Runner:
 
 def run(options: Options) -> int:
     """Run every pass and the checker; return the exit code."""
-    runner = Runner(options)
+    sides = [HEAD]
+    base_tree = None
+    if options.against:
+        print(f"preparing base {options.against}: a git worktree and its own environment ...", flush=True)
+        base_tree = prepare_base(options.against)
+        print(f"      base {base_tree.sha[:12]} at {base_tree.path}", flush=True)
+        sides = [Side("base", str(base_tree.python), base_tree.path), HEAD]
+    runner = Runner(options, sides)
     options.raw.mkdir(parents=True, exist_ok=True)
     if options.profile_only:
         start = runner.step(1, 1, "profiles", "pyinstrument per KPI; memray flamegraphs of the heaviest tests")
@@ -349,20 +413,29 @@ def run(options: Options) -> int:
         runner.done(start, ", ".join(written))
         return ExitCode.OK
     total = 3
-    what = f"benchmarks/ in {options.timing_processes} fresh processes, each also running the suite once"
+    if base_tree is not None:
+        what = f"benchmarks/ of base and head in turn, {runner.processes} fresh processes each (each runs the suite)"
+    else:
+        what = f"benchmarks/ in {runner.processes} fresh processes, each also running the suite once"
     start = runner.step(1, total, "timing", what)
-    timing = runner.timed()
-    runner.done(start, f"{len(timing.get('benchmarks', []))} benchmarks, per-test durations recorded")
+    runner.timed()
+    runner.done(
+        start, f"{len(runner.got['head'].timing.get('benchmarks', []))} benchmarks, per-test durations recorded"
+    )
     start = runner.step(2, total, "memory + profiles", "the suite under memray; pyinstrument per KPI beside it")
     written = runner.memory_and_profiles()
     runner.done(start, "per-test peaks read; profiles: " + ", ".join(written))
-    start = runner.step(3, total, "check", "thresholds and baseline")
-    results = runner.results(timing)
+    start = runner.step(3, total, "check", "thresholds and " + ("base" if base_tree else "baseline"))
+    results = runner.results(HEAD)
     thresholds = load_thresholds(options.thresholds)
     run_results = load_results(results)
-    base_path = runner.baseline_path()
-    baseline = load_results(base_path) if base_path else None
-    comparison = compare(run_results, baseline, thresholds, gate_baseline=options.gate_baseline)
+    if base_tree is not None:
+        base_results = load_results(runner.results(sides[0]))
+        comparison = compare_ab(run_results, base_results, thresholds, ref=f"{options.against} ({base_tree.sha[:12]})")
+    else:
+        base_path = runner.baseline_path()
+        baseline = load_results(base_path) if base_path else None
+        comparison = compare(run_results, baseline, thresholds, gate_baseline=options.gate_baseline)
     atomic_write_json(options.reports / "summary.json", summary(comparison, run_results))
     report = write_report(options.reports, comparison, run_results, thresholds, options.baselines)
     runner.done(start, f"{results}, {options.reports / 'summary.json'}, {report}")
@@ -374,9 +447,12 @@ def run(options: Options) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``dynapi-bench [--quick] [--save-baseline] [--profile-only] [--no-baseline-gate]``."""
+    """``dynapi-bench [--quick] [--against REF] [--save-baseline] [--profile-only] [--no-baseline-gate]``."""
     parser = argparse.ArgumentParser(prog="dynapi-bench", description="Benchmark every KPI and check it.")
     parser.add_argument("--quick", action="store_true", help="fewer rounds and runs: coarser, faster")
+    parser.add_argument(
+        "--against", metavar="REF", help="compare with REF (HEAD~1, origin/main, a tag) measured in the same run"
+    )
     parser.add_argument("--save-baseline", action="store_true", help="store this run as a new baseline")
     parser.add_argument("--profile-only", action="store_true", help="only write the profiles")
     parser.add_argument(
@@ -388,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = Options(
         quick=args.quick,
+        against=args.against,
         save_baseline=args.save_baseline,
         profile_only=args.profile_only,
         gate_baseline=not args.no_baseline_gate,

@@ -15,7 +15,7 @@ from framework.perf.units import UNITS
 __all__ = ["DEFAULT_THRESHOLDS", "KpiRule", "Thresholds", "ThresholdsError", "load_thresholds"]
 
 DEFAULT_THRESHOLDS = Path("benchmarks/thresholds.yaml")
-_RULE_KEYS = {"description", "unit", "target", "threshold", "goal", "allowed_change"}
+_RULE_KEYS = {"description", "unit", "target", "threshold", "goal", "allowed_change", "ab_allowed_change"}
 
 
 class ThresholdsError(FrameworkError):
@@ -33,6 +33,7 @@ class KpiRule:
     goal: float | None
     allowed_change: float
     description: str = ""
+    ab_allowed_change: float = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ def _rule(path: Path, name: str, rule: Any) -> KpiRule:
         value = rule.get(key)
         if not _number(value) or value < 0:
             raise ThresholdsError(f"{where}.{key}: expected a number >= 0, got {value!r}")
+    ab_allowed = rule.get("ab_allowed_change", 0.05)
+    if not _number(ab_allowed) or ab_allowed < 0:
+        raise ThresholdsError(f"{where}.ab_allowed_change: expected a number >= 0, got {ab_allowed!r}")
     goal = rule.get("goal")
     if goal is not None and (not _number(goal) or goal < 0):
         raise ThresholdsError(f"{where}.goal: expected a number >= 0, got {goal!r}")
@@ -93,4 +97,5 @@ def _rule(path: Path, name: str, rule: Any) -> KpiRule:
         goal=float(goal) if goal is not None else None,
         allowed_change=float(rule["allowed_change"]),
         description=str(rule.get("description", "")),
+        ab_allowed_change=float(ab_allowed),
     )

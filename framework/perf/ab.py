@@ -1,0 +1,85 @@
+"""Statistics of a same-run A/B comparison: head against base, measured in turn.
+
+The unit of replication is the process: base and head run as pairs of fresh processes,
+A B A B ..., so drift of the machine hits both sides of a pair. Per benchmark, each
+pair gives one log ratio ``ln(head / base)`` of the two processes' medians; the estimate
+is the median of those (robust to the bimodal process that shared machines produce),
+its confidence interval comes from a bootstrap of that median (scipy), and significance
+from a one-sided Wilcoxon signed-rank test on the log ratios (scipy). For memory, where
+one process measures every test, the pairs are the tests themselves.
+
+A change counts only when it is significant *and* its estimate exceeds the KPI's allowed
+change: significance alone flags 1% shifts; size alone flags noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import bootstrap, wilcoxon
+
+__all__ = ["RatioEstimate", "decide", "estimate"]
+
+
+@dataclass(frozen=True, slots=True)
+class RatioEstimate:
+    """Head over base: the ratio, its confidence interval, and how sure the slowdown is."""
+
+    ratio: float
+    low: float
+    high: float
+    p_value: float
+    pairs: int
+
+    @property
+    def change(self) -> float:
+        """The ratio as a change: +0.10 is 10% slower or bigger."""
+        return self.ratio - 1.0
+
+
+def estimate(base: Sequence[float], head: Sequence[float], *, confidence: float = 0.98) -> RatioEstimate:
+    """The head/base ratio of paired measurements (process medians, or per-test peaks).
+
+    Pairs with a zero on either side carry no ratio and are left out; with fewer than two
+    pairs left, the interval is unbounded and nothing is significant.
+    """
+    b = np.asarray(base, dtype=float)
+    h = np.asarray(head, dtype=float)
+    n = min(len(b), len(h))
+    b, h = b[:n], h[:n]
+    usable = (b > 0) & (h > 0)
+    logs = np.log(h[usable] / b[usable])
+    if len(logs) == 0:
+        return RatioEstimate(math.nan, math.nan, math.nan, math.nan, 0)
+    ratio = float(np.exp(np.median(logs)))
+    if len(logs) < 2 or np.ptp(logs) == 0:
+        # Identical pairs (memory often is): the ratio is exact; a constant shift is certain.
+        exact = len(logs) >= 2
+        p = (0.0 if logs[0] > 0 else 1.0) if exact else math.nan
+        bound = ratio if exact else math.nan
+        return RatioEstimate(ratio, bound if exact else -math.inf, bound if exact else math.inf, p, len(logs))
+    interval = bootstrap(
+        (logs,),
+        np.median,
+        confidence_level=confidence,
+        method="percentile",
+        n_resamples=2000,
+        rng=np.random.default_rng(0),  # the same data always gives the same interval
+    ).confidence_interval
+    nonzero = logs[logs != 0]
+    p = float(wilcoxon(nonzero, alternative="greater").pvalue) if len(nonzero) else 1.0
+    return RatioEstimate(ratio, float(np.exp(interval.low)), float(np.exp(interval.high)), p, len(logs))
+
+
+def decide(est: RatioEstimate, *, alpha: float, allowed_change: float) -> str:
+    """``regressed``, ``improved`` or ``same``: significant and larger than allowed, or not."""
+    if math.isnan(est.p_value):
+        return "same"
+    if est.p_value < alpha and est.change > allowed_change:
+        return "regressed"
+    if est.high < 1.0 - allowed_change:
+        return "improved"
+    return "same"

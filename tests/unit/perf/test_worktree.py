@@ -1,0 +1,65 @@
+"""Tests of framework.perf.worktree: refs that are not there, refs without benchmarks."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from framework.perf.worktree import WorktreeError, prepare_base, resolve_ref
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with two commits: one without benchmarks/, one with."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q")
+    git(path, "config", "user.email", "t@example.com")
+    git(path, "config", "user.name", "t")
+    (path / "README.md").write_text("old\n")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "no benchmarks yet")
+    git(path, "tag", "old")
+    (path / "benchmarks").mkdir()
+    (path / "benchmarks" / "conftest.py").write_text("")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "benchmarks")
+    return path
+
+
+def test_resolve_ref(repo: Path) -> None:
+    assert resolve_ref("HEAD", repo) == git(repo, "rev-parse", "HEAD")
+    assert resolve_ref("old", repo) == git(repo, "rev-parse", "HEAD~1")
+
+
+@pytest.mark.parametrize("ref", ["no-such-branch", "HEAD~5", "deadbeef"])
+def test_bad_ref_is_one_line(repo: Path, ref: str) -> None:
+    with pytest.raises(WorktreeError) as info:
+        resolve_ref(ref, repo)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"--against {ref!r}: no such commit in ")
+    assert "name a branch, tag or commit" in message
+
+
+def test_option_like_ref_refused(repo: Path) -> None:
+    with pytest.raises(WorktreeError, match="not a ref"):
+        resolve_ref("--help", repo)
+
+
+def test_ref_without_benchmarks(repo: Path, tmp_path: Path) -> None:
+    sha = git(repo, "rev-parse", "old")
+    with pytest.raises(WorktreeError) as info:
+        prepare_base("old", repo, cache=tmp_path / "cache")
+    assert str(info.value) == (
+        f"--against 'old': {sha[:12]} has no benchmarks/ to run; compare against a commit that has them"
+    )
+    # The checkout itself happened and is reused, not redone, next time.
+    assert (tmp_path / "cache" / "worktrees" / sha[:12] / "README.md").read_text() == "old\n"
