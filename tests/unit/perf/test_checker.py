@@ -8,11 +8,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from framework.errors import ExitCode
-from framework.perf.checker import compare, main, render_table
-from framework.perf.results import load_results
+from framework.perf.checker import compare, compare_ab, main, render_table, summary
+from framework.perf.results import load_results, make_entry
 from framework.perf.thresholds import load_thresholds
 
 Factory = Callable[..., Path]
@@ -308,3 +309,47 @@ def test_runs_as_a_module(make_results: Factory, thresholds_file: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "overall: PASS" in proc.stdout
+
+
+# -- same-run comparisons (--against) --------------------------------------------------------
+def ab_results(factory: Factory, name: str, *, seed: int, factor: float = 1.0, memory: float = 1.0) -> Path:
+    """A side of an A/B run: 10 processes whose luck is shared pair by pair (same seed for both
+    sides' drift), and memory per test keyed by test id."""
+    rng = np.random.default_rng(seed)
+    drift = np.random.default_rng(7).lognormal(0, 0.2, 10)
+    path = factory(name, seed=seed, kpis={})
+    medians = list(4e-6 * factor * drift * rng.lognormal(0, 0.02, 10))
+    samples = [m * x for m in medians for x in rng.lognormal(0, 0.01, 5)]
+    peaks = {f"test_{i}[v1]": int(50_000 * memory) + i for i in range(40)}
+    data = json.loads(path.read_text())
+    data["benchmarks"] = [
+        make_entry("gen[case]", "data_generation", samples, process_medians=medians),
+        make_entry("memory_per_test[v1]", "memory_per_test", list(peaks.values()), measure="memory", peaks=peaks),
+    ]
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("factor", "memory", "failing"),
+    [(1.0, 1.0, set()), (1.10, 1.0, {"data_generation"}), (1.0, 1.10, {"memory_per_test"})],
+    ids=["a-a", "ten-percent-slower", "ten-percent-bigger"],
+)
+def test_same_run_comparison(
+    make_results: Factory, thresholds_file: Path, factor: float, memory: float, failing: set[str]
+) -> None:
+    base = load_results(ab_results(make_results, "base.json", seed=1))
+    head = load_results(ab_results(make_results, "head.json", seed=2, factor=factor, memory=memory))
+    c = compare_ab(head, base, load_thresholds(thresholds_file), ref="HEAD~1 (abc)")
+    assert set(c.kpis.loc[c.kpis["verdict"] == "fail", "kpi"]) == failing
+    rows = c.rows.set_index("kpi")
+    assert rows.loc["data_generation", "pairs"] == 10
+    assert rows.loc["memory_per_test", "pairs"] == 40
+    assert rows.loc["data_generation", "ratio_low"] <= factor <= rows.loc["data_generation", "ratio_high"]
+    table = render_table(c)
+    assert "head/base [CI]" in table
+    assert "same-run comparison: head against base HEAD~1 (abc)" in table
+    s = summary(c, head)
+    kpi = {k["name"]: k for k in s["kpis"]}["data_generation"]
+    assert {"base", "head", "ratio", "ratio_low", "ratio_high", "p_value", "verdict"} <= set(kpi)
+    assert s["reference"] == "base HEAD~1 (abc)"
