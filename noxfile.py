@@ -37,6 +37,13 @@ def bench(session: nox.Session) -> None:
     session.run("dynapi-bench", *session.posargs)
 
 
+@nox.session(name="bench-selftest", python=PYTHON)
+def bench_selftest(session: nox.Session) -> None:
+    """Measure the gate itself: A/A false alarms and detection of injected +5..50% changes."""
+    install(session, extras="petstore,bench")
+    session.run("dynapi-selftest", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def profile(session: nox.Session) -> None:
     """Only profile: pyinstrument per KPI and memray flamegraphs, into reports/profiles/."""

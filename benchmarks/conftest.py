@@ -7,11 +7,14 @@ pytest-benchmark's per-round seconds into the KPI's unit per item.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from benchmarks.inject import MEMORY_ENV, TIME_ENV, slow_down, time_factor
 from framework.config import VersionConfig, load_config
 from framework.factory import DataFactory
 from framework.validator import ResponseValidator
@@ -34,6 +37,18 @@ def tag(benchmark: object, kpi: str, items: int = 1, **extra: object) -> None:
     """Label a benchmark with its KPI and the number of items one round handles."""
     info = benchmark.extra_info  # type: ignore[attr-defined]
     info.update(kpi=kpi, items=items, **extra)
+
+
+@pytest.fixture
+def benchmark(benchmark: Any) -> Any:
+    """pytest-benchmark's fixture; for the gate's self-test, slowed by an exact fraction."""
+    factor = time_factor()
+    return benchmark if factor is None else slow_down(benchmark, factor)
+
+
+def inject_options() -> list[str]:
+    """Options that carry the self-test's injection into a dynamic suite run, if any."""
+    return ["-p", "benchmarks.inject"] if os.environ.get(TIME_ENV) or os.environ.get(MEMORY_ENV) else []
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 import memray
 import pytest
 
-from benchmarks.conftest import ROOT, suite_cmd
+from benchmarks.conftest import ROOT, inject_options, suite_cmd
 
 MEMRAY_DIR_ENV = "DYNAPI_MEMRAY_DIR"
 
@@ -32,6 +32,7 @@ def test_memory_per_test(benchmark, tmp_path: Path) -> None:  # type: ignore[no-
         f"--memray-bin-path={bins}",
         "--memray-bin-prefix=run",
         "--hide-memray-summary",
+        *inject_options(),
     )
     # pytest-memray, loaded in this process too, exports MEMRAY_RESULT_PATH; a child that
     # inherits it takes itself for an xdist worker and names its captures at random.

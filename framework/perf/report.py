@@ -24,9 +24,14 @@ from framework.perf.checker import Comparison, compare
 from framework.perf.results import RunResults, load_results, machine_id
 from framework.perf.thresholds import Thresholds
 
-__all__ = ["history", "write_report"]
+__all__ = ["history", "render_template", "write_report"]
 
 _ENV = Environment(loader=PackageLoader("framework.perf", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one of the package's Jinja2 templates."""
+    return _ENV.get_template(name).render(**context)
 
 
 def _svg(fig: Any) -> str:

@@ -34,7 +34,14 @@ from framework.config import load_config
 from framework.errors import ExitCode, FrameworkError
 from framework.perf.checker import compare, compare_ab, render_table, summary
 from framework.perf.report import write_report
-from framework.perf.results import atomic_write_json, load_results, machine_id, make_entry, pool_entries
+from framework.perf.results import (
+    RunResults,
+    atomic_write_json,
+    load_results,
+    machine_id,
+    make_entry,
+    pool_entries,
+)
 from framework.perf.thresholds import DEFAULT_THRESHOLDS, load_thresholds
 from framework.perf.worktree import prepare_base
 
@@ -164,10 +171,15 @@ class Side:
     name: str
     python: str
     root: Path
+    env: tuple[tuple[str, str], ...] = ()  # extra environment (the self-test's injections)
 
     @property
     def benchmarks(self) -> Path:
         return self.root / "benchmarks"
+
+    def environ(self) -> dict[str, str] | None:
+        """The environment of this side's processes (None: inherit this one's)."""
+        return {**os.environ, **dict(self.env)} if self.env else None
 
 
 HEAD = Side("head", sys.executable, Path("."))
@@ -185,9 +197,10 @@ class SideResults:
 class Runner:
     """Runs the passes for one set of :class:`Options`, on one side or on base and head."""
 
-    def __init__(self, options: Options, sides: Sequence[Side] = (HEAD,)) -> None:
+    def __init__(self, options: Options, sides: Sequence[Side] = (HEAD,), processes: int | None = None) -> None:
         self.o = options
         self.sides = list(sides)
+        self._processes = processes
         self.versions = load_config(options.config).get_supported_versions()
         self.got = {side.name: SideResults() for side in self.sides}
 
@@ -195,6 +208,8 @@ class Runner:
     def processes(self) -> int:
         """Timing processes per side. Compared pair by pair, a side needs at least 7: the
         one-sided Wilcoxon test of n pairs cannot go below 1/2**n, and 1/2**6 > 0.01."""
+        if self._processes is not None:
+            return self._processes
         if len(self.sides) > 1:
             return 8 if self.o.quick else 10
         return self.o.timing_processes
@@ -208,6 +223,10 @@ class Runner:
 
     def _raw(self, side: Side, name: str) -> Path:
         return (self.o.raw / (name if side.name == "head" else f"{side.name}-{name}")).resolve()
+
+    def side_rows(self, side: Side) -> RunResults:
+        """One side's results, written beside the run's and read back like any results file."""
+        return load_results(self.results(side))
 
     # -- pass 1: timing ---------------------------------------------------------------------
     def timed(self) -> None:
@@ -256,6 +275,7 @@ class Runner:
                 python=side.python,
             ),
             log,
+            env=side.environ(),
             cwd=side.root,
         )
         if finished.returncode != 0:
@@ -269,7 +289,7 @@ class Runner:
         bins = self._raw(side, "memray")
         out = self._raw(side, "memory.json")
         log = self._raw(side, "memory.log")
-        env = {**os.environ, MEMRAY_DIR_ENV: str(bins)}
+        env = {**(side.environ() or os.environ), MEMRAY_DIR_ENV: str(bins)}
         cmd = pytest_cmd(
             str(side.benchmarks),
             "-q",
@@ -456,6 +476,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--save-baseline", action="store_true", help="store this run as a new baseline")
     parser.add_argument("--profile-only", action="store_true", help="only write the profiles")
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="measure the gate itself: false alarms and detection of injected changes",
+    )
+    parser.add_argument("--cycles", type=int, default=14, help="self-test: processes per condition")
     parser.add_argument(
         "--no-baseline-gate", action="store_true", help="report baseline changes, fail only on thresholds"
     )
