@@ -1,0 +1,97 @@
+"""Tests of framework.perf.selftest and its injections (benchmarks/inject.py)."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from benchmarks import inject
+from framework.perf.results import RunResults, load_results, make_entry
+from framework.perf.selftest import Matrix, timing_matrix
+from framework.perf.thresholds import load_thresholds
+
+
+def side(tmp_path: Path, name: str, factor: float, drift: np.ndarray, seed: int) -> RunResults:
+    """A condition's results: one benchmark per timing KPI, 14 process medians."""
+    rng = np.random.default_rng(seed)
+    entries = []
+    for kpi in ("config_load", "data_generation"):
+        medians = list(1e-3 * factor * drift * rng.lognormal(0, 0.01, len(drift)))
+        entries.append(make_entry(f"{kpi}[case]", kpi, medians, process_medians=medians))
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"benchmarks": entries}))
+    return load_results(path)
+
+
+def test_timing_matrix_counts_alarms(tmp_path: Path, thresholds_file: Path) -> None:
+    drift = np.random.default_rng(0).lognormal(0, 0.2, 14)  # shared by neighbours in time
+    sides = {
+        "A": side(tmp_path, "A", 1.0, drift, 1),
+        "A2": side(tmp_path, "A2", 1.0, drift, 2),
+        "+5%": side(tmp_path, "b05", 1.05, drift, 3),
+        "+10%": side(tmp_path, "b10", 1.10, drift, 4),
+        "+25%": side(tmp_path, "b25", 1.25, drift, 5),
+        "+50%": side(tmp_path, "b50", 1.50, drift, 6),
+    }
+    thresholds = load_thresholds(thresholds_file)
+    rates, effective, made = timing_matrix(sides, thresholds, pairs=10, comparisons=50)
+    assert made == 50
+    for kpi in ("config_load", "data_generation"):
+        assert rates[kpi]["A/A"] == 0.0
+        assert rates[kpi]["+10%"] == 1.0
+        assert rates[kpi]["+50%"] == 1.0
+        assert effective[kpi]["+25%"] == pytest.approx(1.25, abs=0.02)
+
+
+def test_matrix_names_every_miss() -> None:
+    rates = {"config_load": {"A/A": 0.02, "+5%": 0.0, "+10%": 0.5, "+25%": 0.9, "+50%": 1.0}}
+    memory = {"memory_per_test": {"A/A": 0.0, "+10%": 1.0, "+50%": 1.0}}
+    effective = {"config_load": {"A/A": 1.0, "+5%": 1.05, "+10%": 1.1, "+25%": 1.25, "+50%": 1.5}}
+    matrix = Matrix(14, 10, 300, rates, memory, effective)
+    assert matrix.misses() == [
+        "config_load: false alarms 2.0% > 1%",
+        "config_load: +10% caught 50.0% < 95%",
+        "config_load: +25% caught 90.0% < 100%",
+    ]
+    assert matrix.as_dict()["met"] is False
+
+
+def test_slowed_spins_a_share_of_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    inject.wrapper_overhead()  # calibrated once per process, before the spy goes in
+    spun: list[float] = []
+    monkeypatch.setattr(inject, "spin", spun.append)
+    assert inject.slowed(lambda x: x * 2, 0.25)(21) == 42
+    assert inject.slowed(lambda: None, 0.0)() is None
+    assert spun[0] > 0  # a quarter of the call and the wrapper's calibrated cost
+    assert spun[1] == 0.0
+
+
+def test_slow_down_keeps_the_fixture_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    fixture = object.__new__(BenchmarkFixture)
+    slowed = inject.slow_down(fixture, 0.1)
+    assert isinstance(slowed, BenchmarkFixture)  # pytest-benchmark refuses anything else
+    assert slowed.inject_factor == 0.1
+
+
+def test_memory_injection_holds_the_bytes() -> None:
+    def test_body() -> int:
+        return 1
+
+    held = inject._holding(test_body, 2_000_000)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        assert held() == 1
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak >= 2_000_000
+
+
+def test_memray_ids_match_capture_names() -> None:
+    assert inject.memray_id("tests/integration/test_x.py::test_y[v1]") == "tests-integration-test_x.py-test_y[v1]"
