@@ -43,7 +43,7 @@ from framework.perf.results import (
     pool_entries,
 )
 from framework.perf.thresholds import DEFAULT_THRESHOLDS, load_thresholds
-from framework.perf.worktree import prepare_base
+from framework.perf.worktree import prepare_base, prepare_head
 
 __all__ = ["BenchError", "Options", "main", "run"]
 
@@ -428,8 +428,11 @@ def run(options: Options) -> int:
     if options.against:
         print(f"preparing base {options.against}: a git worktree and its own environment ...", flush=True)
         base_tree = prepare_base(options.against)
-        print(f"      base {base_tree.sha[:12]} at {base_tree.path}", flush=True)
-        sides = [Side("base", str(base_tree.python), base_tree.path), HEAD]
+        head_python = prepare_head()
+        print(
+            f"      base {base_tree.sha[:12]} at {base_tree.path}; both sides in environments built alike", flush=True
+        )
+        sides = [Side("base", str(base_tree.python), base_tree.path), Side("head", str(head_python), HEAD.root)]
     runner = Runner(options, sides)
     options.raw.mkdir(parents=True, exist_ok=True)
     if options.profile_only:
