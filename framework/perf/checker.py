@@ -30,7 +30,7 @@ from scipy.stats import mannwhitneyu
 from framework.errors import ExitCode, FrameworkError
 from framework.perf.ab import decide, estimate
 from framework.perf.results import ResultsError, RunResults, atomic_write_json, load_results
-from framework.perf.thresholds import DEFAULT_THRESHOLDS, Thresholds, load_thresholds
+from framework.perf.thresholds import DEFAULT_THRESHOLDS, KpiRule, Thresholds, load_thresholds
 from framework.perf.units import dimension, scale
 
 __all__ = ["Comparison", "compare", "compare_ab", "main", "render_table"]
@@ -65,6 +65,26 @@ def _p_value(run: np.ndarray, base: np.ndarray, alternative: str) -> float:
     return float(mannwhitneyu(run, base, alternative=alternative).pvalue)
 
 
+def _new_record(row: Any, rule: KpiRule) -> dict[str, Any]:
+    """A row in the KPI's unit, judged against its threshold, not yet against a reference."""
+    unit = scale(rule.unit)
+    value = float(row.median) / unit
+    return {
+        "kpi": row.kpi,
+        "name": row.name,
+        "unit": rule.unit,
+        "value": value,
+        "n": len(row.samples),
+        "samples": np.asarray(row.samples) / unit,
+        "threshold_verdict": "fail" if value > rule.threshold else ("warn" if value > rule.target else "pass"),
+        "baseline": math.nan,
+        "change": math.nan,
+        "p_value": math.nan,
+        "baseline_verdict": "new",
+        "baseline_samples": None,
+    }
+
+
 def compare(
     run: RunResults, baseline: RunResults | None, thresholds: Thresholds, *, gate_baseline: bool = True
 ) -> Comparison:
@@ -79,22 +99,8 @@ def compare(
     for row in run.rows.itertuples(index=False):
         rule = rules[row.kpi]
         unit = scale(rule.unit)
-        samples = np.asarray(row.samples) / unit
-        value = float(row.median) / unit
-        record: dict[str, Any] = {
-            "kpi": row.kpi,
-            "name": row.name,
-            "unit": rule.unit,
-            "value": value,
-            "n": len(samples),
-            "samples": samples,
-            "threshold_verdict": "fail" if value > rule.threshold else ("warn" if value > rule.target else "pass"),
-            "baseline": math.nan,
-            "change": math.nan,
-            "p_value": math.nan,
-            "baseline_verdict": "new",
-            "baseline_samples": None,
-        }
+        record = _new_record(row, rule)
+        samples, value = record["samples"], record["value"]
         if base_rows is not None and row.name in base_rows.index:
             base_samples = np.asarray(base_rows.loc[row.name, "samples"]) / unit
             base_value = float(base_rows.loc[row.name, "median"]) / unit
@@ -155,24 +161,8 @@ def compare_ab(head: RunResults, base: RunResults, thresholds: Thresholds, *, re
     for row in head.rows.itertuples(index=False):
         rule = thresholds.kpis[row.kpi]
         unit = scale(rule.unit)
-        value = float(row.median) / unit
-        record: dict[str, Any] = {
-            "kpi": row.kpi,
-            "name": row.name,
-            "unit": rule.unit,
-            "value": value,
-            "n": len(row.samples),
-            "samples": np.asarray(row.samples) / unit,
-            "threshold_verdict": "fail" if value > rule.threshold else ("warn" if value > rule.target else "pass"),
-            "baseline": math.nan,
-            "change": math.nan,
-            "ratio_low": math.nan,
-            "ratio_high": math.nan,
-            "p_value": math.nan,
-            "pairs": 0,
-            "baseline_verdict": "new",
-            "baseline_samples": None,
-        }
+        record = _new_record(row, rule)
+        record.update(ratio_low=math.nan, ratio_high=math.nan, pairs=0)
         if row.name in base_rows.index:
             other = base_rows.loc[row.name]
             if row.keyed is not None and other["keyed"] is not None:
