@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from benchmarks.inject import MEMORY_ENV, TIME_ENV, slow_down, time_factor
+from benchmarks.inject import slow_down, time_factor
 from framework.config import VersionConfig, load_config
 from framework.factory import DataFactory
+from framework.perf.harness import MEMORY_ENV, TIME_ENV
 from framework.validator import ResponseValidator
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,8 +27,7 @@ from typing import Any
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-TIME_ENV = "DYNAPI_INJECT_TIME"
-MEMORY_ENV = "DYNAPI_INJECT_MEMORY"
+from framework.perf.harness import MEMORY_ENV, TIME_ENV
 
 
 def time_factor() -> float | None:

@@ -15,8 +15,7 @@ import memray
 import pytest
 
 from benchmarks.conftest import ROOT, inject_options, suite_cmd
-
-MEMRAY_DIR_ENV = "DYNAPI_MEMRAY_DIR"
+from framework.perf.harness import MEMRAY_DIR_ENV
 
 
 @pytest.mark.memory

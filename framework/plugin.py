@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 
 from framework.client import VersionedClient, make_client
-from framework.config import VersionConfig, load_config, resolve_config_path
+from framework.config import ENV_VAR, VersionConfig, load_config, resolve_config_path
 from framework.errors import FrameworkError
 from framework.factory import DataFactory
 from framework.recorder import PerfRecorder
@@ -78,9 +78,7 @@ class DynapiState:
             config.getini("version_config") or None,
             config.rootpath,
         )
-        self.explicit = bool(
-            opt.dynapi_version_config or os.environ.get("DYNAPI_VERSION_CONFIG") or config.getini("version_config")
-        )
+        self.explicit = bool(opt.dynapi_version_config or os.environ.get(ENV_VAR) or config.getini("version_config"))
         self.api_url: str | None = opt.dynapi_api_url or os.environ.get(API_URL_ENV) or config.getini("api_url") or None
         self.asgi_app: str = opt.dynapi_asgi_app or config.getini("asgi_app") or ""
         self.wanted = [v.strip() for v in (opt.dynapi_api_versions or "").split(",") if v.strip()]

@@ -11,7 +11,6 @@ pytest-xdist and reach junit XML) and, with ``--record-perf-json``, into a JSON 
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 import tracemalloc
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from framework.files import atomic_write_text
 
 __all__ = ["DURATION", "PEAK_MEMORY", "PerfRecorder", "peak_rss"]
 
@@ -55,10 +56,7 @@ class PerfRecorder:
                 "peak_rss_bytes": peak_rss(),
                 "tests": self.records,
             }
-            tmp = self.json_path.with_suffix(self.json_path.suffix + ".tmp")
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(data, indent=1))
-            os.replace(tmp, self.json_path)
+            atomic_write_text(self.json_path, json.dumps(data, indent=1))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:

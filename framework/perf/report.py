@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.patches import Patch
 
 from framework.errors import FrameworkError
+from framework.files import atomic_write_text
 from framework.perf.checker import Comparison, compare
 from framework.perf.results import RunResults, load_results, machine_id
 from framework.perf.thresholds import Thresholds
@@ -164,7 +165,5 @@ def write_report(
         reference=comparison.reference,
     )
     path = reports / "index.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, html)
     return path

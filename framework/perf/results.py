@@ -14,7 +14,6 @@ import math
 import os
 import platform
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import pandas as pd
 from pytest_benchmark.stats import Stats
 
 from framework.errors import FrameworkError
+from framework.files import atomic_write_text
 
 __all__ = [
     "ResultsError",
@@ -117,17 +117,8 @@ def pool_entries(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
-    """Write JSON to a temporary file beside ``path``, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, separators=(",", ":"))
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write compact JSON atomically: never a half-written results or baseline file."""
+    atomic_write_text(path, json.dumps(data, separators=(",", ":")) + "\n")
 
 
 def load_results(path: Path) -> RunResults:

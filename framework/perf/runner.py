@@ -33,6 +33,7 @@ from typing import Any
 from framework.config import load_config
 from framework.errors import ExitCode, FrameworkError
 from framework.perf.checker import compare, compare_ab, render_table, summary
+from framework.perf.harness import MEMRAY_DIR_ENV
 from framework.perf.report import write_report
 from framework.perf.results import (
     RunResults,
@@ -47,7 +48,6 @@ from framework.perf.worktree import prepare_base, prepare_head
 
 __all__ = ["BenchError", "Options", "main", "run"]
 
-MEMRAY_DIR_ENV = "DYNAPI_MEMRAY_DIR"  # where benchmarks/test_memory_per_test.py leaves its captures
 _VERSION_ID = re.compile(r"[\[-](v[^\]\-]+)\]")
 
 
@@ -133,9 +133,10 @@ class _Execution:
     walls: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
 
-    def add(self, recorded: dict[str, Any], wall: float, rss: float) -> None:
+    def add(self, recorded: dict[str, Any], wall: float, rss: float | None) -> None:
         self.walls.append(wall)
-        self.rss.append(rss)
+        if rss is not None:  # None where the OS does not tell (no /proc): no figure, not a zero
+            self.rss.append(rss)
         this_run = []
         for record in recorded["tests"]:
             if record["outcome"] == "passed" and version_of(record["nodeid"]) is not None:
@@ -153,6 +154,11 @@ class _Execution:
             if any(version_of(k) == v for k in medians)
         }
         slowest = sorted(((m, k) for k, m in medians.items()), reverse=True)[:5]
+        rss = (
+            [make_entry("suite_peak_rss", "suite_peak_rss", self.rss, measure="memory", process_medians=self.rss)]
+            if self.rss
+            else []
+        )
         return [
             make_entry(
                 "test_execution",
@@ -163,7 +169,7 @@ class _Execution:
                 median_by_version_s=by_version,
                 slowest=[{"test": k, "median_s": m} for m, k in slowest],
             ),
-            make_entry("suite_peak_rss", "suite_peak_rss", self.rss, measure="memory", process_medians=self.rss),
+            *rss,
         ]
 
 
@@ -249,7 +255,7 @@ class Runner:
                 for entry in run["benchmarks"]:
                     recorded = entry.get("extra_info", {}).pop("recorded", None)
                     if recorded is not None:
-                        acc.add(recorded, entry["stats"]["data"][0], recorded.get("peak_rss_bytes") or 0)
+                        acc.add(recorded, entry["stats"]["data"][0], recorded.get("peak_rss_bytes"))
             if not acc.walls:
                 raise BenchError(f"{side.name}: no run of the dynamic suite among the timing results")
             got = self.got[side.name]

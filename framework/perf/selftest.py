@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 
 from framework.errors import ExitCode, FrameworkError
+from framework.files import atomic_write_text
 from framework.perf.ab import decide, estimate
+from framework.perf.harness import MEMORY_ENV, TIME_ENV
 from framework.perf.report import render_template
 from framework.perf.results import RunResults, atomic_write_json
 from framework.perf.runner import HEAD, Options, Runner, Side, SideResults
@@ -38,8 +40,6 @@ from framework.perf.thresholds import Thresholds, load_thresholds
 
 __all__ = ["BAR", "Matrix", "run_selftest"]
 
-TIME_ENV = "DYNAPI_INJECT_TIME"
-MEMORY_ENV = "DYNAPI_INJECT_MEMORY"
 TIME_SIZES = (0.05, 0.10, 0.25, 0.50)
 MEMORY_SIZES = (0.10, 0.50)
 TIMING_KPIS = (
@@ -270,14 +270,8 @@ def render_matrix(data: dict[str, Any]) -> str:
 def write_selftest_page(reports: Path, data: dict[str, Any]) -> Path:
     """``reports/selftest.html``: the matrix, from the report's Jinja2 environment."""
     path = reports / "selftest.html"
-    atomic_text(path, render_template("selftest.html.j2", data=data, sizes=[_label(s) for s in TIME_SIZES]))
+    atomic_write_text(path, render_template("selftest.html.j2", data=data, sizes=[_label(s) for s in TIME_SIZES]))
     return path
-
-
-def atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:
