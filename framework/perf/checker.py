@@ -152,7 +152,7 @@ def compare_ab(head: RunResults, base: RunResults, thresholds: Thresholds, *, re
 
     The verdict rests on the head/base ratio of paired measurements (process pairs taken
     in turn; for memory, the same test on both sides): its estimate and interval, and a
-    Wilcoxon signed-rank test, against the KPI's ``ab_allowed_change``
+    sign test, against the KPI's ``ab_allowed_change``
     (see :mod:`framework.perf.ab`). Thresholds apply to head as in :func:`compare`.
     """
     _check_rules(head, thresholds)

@@ -34,6 +34,7 @@ from framework.config import load_config
 from framework.errors import ExitCode, FrameworkError
 from framework.perf.checker import compare, compare_ab, render_table, summary
 from framework.perf.harness import MEMRAY_DIR_ENV
+from framework.perf.lockstep import Finished, Launch, run_in_lockstep
 from framework.perf.report import write_report
 from framework.perf.results import (
     RunResults,
@@ -83,15 +84,12 @@ class Options:
         run checks thresholds and memory, and reports timing changes without gating them."""
         return 3 if self.quick else 5
 
-
-@dataclass(frozen=True)
-class Finished:
-    """A finished child process: exit code, wall seconds, peak RSS in bytes (from wait4,
-    so it includes the parent's size at fork time: prefer the child's own VmHWM)."""
-
-    returncode: int
-    wall: float
-    max_rss: int
+    @property
+    def ab_pairs(self) -> int:
+        """Base/head process pairs of ``--against``. The sign test must reach p < 0.01 with
+        a wild pair or two among them: 12 pairs allow one wrong sign (p = 0.003), 14 two
+        (p = 0.006); 10 allowed none (one wrong sign: p = 0.011, measured to hide +25%)."""
+        return 12 if self.quick else 14
 
 
 def spawn(cmd: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Finished:
@@ -216,13 +214,10 @@ class Runner:
 
     @property
     def processes(self) -> int:
-        """Timing processes per side. Compared pair by pair, a side needs at least 7: the
-        one-sided Wilcoxon test of n pairs cannot go below 1/2**n, and 1/2**6 > 0.01."""
+        """Timing processes per side: :attr:`Options.ab_pairs` with several sides."""
         if self._processes is not None:
             return self._processes
-        if len(self.sides) > 1:
-            return 8 if self.o.quick else 10
-        return self.o.timing_processes
+        return self.o.ab_pairs if len(self.sides) > 1 else self.o.timing_processes
 
     def step(self, i: int, n: int, name: str, what: str) -> float:
         print(f"[{i}/{n}] {name}: {what} ...", flush=True)
@@ -242,13 +237,20 @@ class Runner:
     def timed(self) -> None:
         """Every timing benchmark (``benchmarks/`` but the memory pass) in several fresh
         processes per side, pooled, so that one unlucky process (timings between processes
-        are bimodal here) cannot decide a KPI. With two sides the processes alternate,
-        base head base head ..., so that the machine's drift hits both alike. Each process
-        also runs the dynamic suite once, whose recorder output becomes the per-test rows."""
+        are bimodal here) cannot decide a KPI. With several sides, each cycle runs one
+        process per side in lockstep, test by test (:mod:`framework.perf.lockstep`), the
+        order reversed every other cycle, so that a slow phase of the machine hits all
+        sides alike. Each process also runs the dynamic suite once, whose recorder output
+        becomes the per-test rows."""
         runs: dict[str, list[dict[str, Any]]] = {side.name: [] for side in self.sides}
         for k in range(self.processes):
-            for side in self.sides:
-                runs[side.name].append(self.timing_process(k, side))
+            if len(self.sides) == 1:
+                runs[self.sides[0].name].append(self.timing_process(k, self.sides[0]))
+                continue
+            order = self.sides if k % 2 == 0 else self.sides[::-1]
+            launches = [self.timing_launch(k, side) for side in order]
+            for side, finished in zip(order, run_in_lockstep(launches), strict=True):
+                runs[side.name].append(self.timing_data(k, side, finished))
         for side in self.sides:
             acc = _Execution()
             for run in runs[side.name]:
@@ -263,35 +265,42 @@ class Runner:
             got.timing = dict(runs[side.name][0])
             got.timing["benchmarks"] = pool_entries([run["benchmarks"] for run in runs[side.name]])
 
-    def timing_process(self, k: int, side: Side = HEAD) -> dict[str, Any]:
-        """One pytest-benchmark process over a side's ``benchmarks/``, the memory pass left out."""
+    def timing_launch(self, k: int, side: Side = HEAD) -> Launch:
+        """The k-th pytest-benchmark process over a side's ``benchmarks/``, memory pass left out."""
         max_time, min_rounds = ("0.01", "5") if self.o.quick else ("0.05", "10")
         out = self._raw(side, f"timing-{k}.json")
-        log = self._raw(side, f"timing-{k}.log")
-        finished = spawn(
-            pytest_cmd(
-                str(side.benchmarks),
-                "-q",
-                "-m",
-                "not memory",
-                "--benchmark-only",
-                "--benchmark-save-data",
-                f"--benchmark-json={out}",
-                f"--benchmark-max-time={max_time}",
-                f"--benchmark-min-rounds={min_rounds}",
-                # >= 200 us a round: fewer, steadier rounds for microsecond functions, and a
-                # baseline of a few hundred kB rather than megabytes of samples.
-                "--benchmark-min-time=0.0002",
-                python=side.python,
-            ),
-            log,
-            env=side.environ(),
-            cwd=side.root,
+        cmd = pytest_cmd(
+            str(side.benchmarks),
+            "-q",
+            "-m",
+            "not memory",
+            "--benchmark-only",
+            "--benchmark-save-data",
+            f"--benchmark-json={out}",
+            f"--benchmark-max-time={max_time}",
+            f"--benchmark-min-rounds={min_rounds}",
+            # >= 200 us a round: fewer, steadier rounds for microsecond functions, and a
+            # baseline of a few hundred kB rather than megabytes of samples.
+            "--benchmark-min-time=0.0002",
+            # A temporary directory of its own: pytest's clean-up of its shared numbered
+            # directories races between processes that run side by side.
+            f"--basetemp={self._raw(side, f'tmp-{k}')}",
+            python=side.python,
         )
+        return Launch(cmd, self._raw(side, f"timing-{k}.log"), env=side.environ(), cwd=side.root)
+
+    def timing_data(self, k: int, side: Side, finished: Finished) -> dict[str, Any]:
+        """What the k-th timing process of a side wrote, once it has finished."""
         if finished.returncode != 0:
+            log = self._raw(side, f"timing-{k}.log")
             raise BenchError(f"{side.name}: timing pass failed (exit {finished.returncode}); see {log}")
-        data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(self._raw(side, f"timing-{k}.json").read_text(encoding="utf-8"))
         return data
+
+    def timing_process(self, k: int, side: Side = HEAD) -> dict[str, Any]:
+        """One timing process on its own."""
+        launch = self.timing_launch(k, side)
+        return self.timing_data(k, side, spawn(launch.cmd, launch.log, env=launch.env, cwd=launch.cwd))
 
     # -- pass 2: memory, and profiles beside it ---------------------------------------------
     def memory(self, side: Side = HEAD) -> None:
@@ -307,6 +316,7 @@ class Runner:
             "memory",
             "--benchmark-only",
             f"--benchmark-json={out}",
+            f"--basetemp={self._raw(side, 'tmp-memory')}",
             python=side.python,
         )
         finished = spawn(cmd, log, env=env, cwd=side.root)

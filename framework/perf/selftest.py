@@ -1,8 +1,8 @@
 """The gate's self-test: how often it cries wolf, and how often it finds a real change.
 
-Conditions run as sides of one interleaved run, a process of each per cycle, each B right
-beside a base process: A and A2 (the same code twice) and B at +5%, +10%, +25% and +50%
-(compared with the A or A2 beside it), where the benchmark harness adds
+Conditions run as sides of one run, a process of each per cycle, all in lockstep test by
+test as base and head in ``--against``: A and A2 (the same code twice) and B at +5%, +10%,
++25% and +50% (each compared with A or A2), where the benchmark harness adds
 busy work worth that fraction of each measured call (``benchmarks/inject.py``; nothing
 in ``framework/`` changes). Each side records every benchmark's median per process. A
 comparison is then what ``--against`` does: ``pairs`` cycles, base A, head the condition,
@@ -178,13 +178,13 @@ def memory_verdicts(pairs: dict[str, list[tuple[RunResults, RunResults]]], thres
     return {"memory_per_test": out}
 
 
-def run_selftest(options: Options, *, cycles: int = 14, pairs: int = 10, comparisons: int = 300) -> int:
+def run_selftest(options: Options, *, cycles: int = 20, pairs: int = 14, comparisons: int = 300) -> int:
     """Run the self-test; write ``selftest.json`` and ``selftest.html`` beside the reports."""
     thresholds = load_thresholds(options.thresholds)
     work = Options(quick=options.quick, reports=options.reports / "selftest", thresholds=options.thresholds)
     work.raw.mkdir(parents=True, exist_ok=True)
-    # Each B condition runs right beside a base process (A or A2), as head beside base
-    # in --against; A and A2 are three processes apart, which makes A/A the harder test.
+    # One process per condition each cycle, in lockstep test by test as base and head in
+    # --against (the order reversed every other cycle); each B is compared with A or A2.
     conditions = {"+5%": 0.05, "A": 0.0, "+10%": 0.10, "+25%": 0.25, "A2": 0.0, "+50%": 0.50}
     sides = [Side(name, sys.executable, HEAD.root, ((TIME_ENV, str(f)),)) for name, f in conditions.items()]
     runner = Runner(work, sides, processes=cycles)
@@ -275,19 +275,26 @@ def write_selftest_page(reports: Path, data: dict[str, Any]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``dynapi-selftest [--cycles N] [--pairs K] [--comparisons M]``: exit 0 when the bar is met."""
+    """``dynapi-selftest [--quick] [--cycles N] [--pairs K] [--comparisons M]``: exit 0 when the bar is met."""
     parser = argparse.ArgumentParser(prog="dynapi-selftest", description="Measure the gate's error rates.")
-    parser.add_argument("--cycles", type=int, default=14, help="processes per condition (default 14)")
-    parser.add_argument("--pairs", type=int, default=10, help="process pairs per comparison, as --against uses")
+    parser.add_argument("--quick", action="store_true", help="measure the gate of --against --quick (CI's)")
+    parser.add_argument("--cycles", type=int, help="processes per condition (default: pairs + 6)")
+    parser.add_argument(
+        "--pairs", type=int, help="process pairs per comparison, as --against uses (default 10; 8 with --quick)"
+    )
     parser.add_argument("--comparisons", type=int, default=300, help="comparisons behind each figure")
     parser.add_argument("--reports", type=Path, default=Options.reports)
     parser.add_argument("--thresholds", type=Path, default=Options.thresholds)
     args = parser.parse_args(argv)
+    if args.pairs is None:
+        args.pairs = Options(quick=args.quick).ab_pairs
+    if args.cycles is None:
+        args.cycles = args.pairs + 6
     if not 2 <= args.pairs <= args.cycles:
         parser.error(f"--pairs must be between 2 and --cycles ({args.cycles})")
     try:
         return run_selftest(
-            Options(reports=args.reports, thresholds=args.thresholds),
+            Options(quick=args.quick, reports=args.reports, thresholds=args.thresholds),
             cycles=args.cycles,
             pairs=args.pairs,
             comparisons=args.comparisons,
