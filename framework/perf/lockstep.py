@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-__all__ = ["PLUGIN", "PLUGIN_PATH", "Finished", "Launch", "run_in_lockstep"]
+__all__ = ["PLUGIN", "PLUGIN_PATH", "Finished", "Launch", "balanced_orders", "run_in_lockstep"]
 
 PLUGIN = "dynapi_lockstep"
 PLUGIN_PATH = Path(__file__).resolve().parent / "plugin_path"
@@ -96,6 +96,25 @@ class _Child:
             with contextlib.suppress(BrokenPipeError):
                 stream.close()
         return Finished(self.proc.returncode, wall, usage.ru_maxrss * 1024)  # ru_maxrss: KiB on Linux
+
+
+def balanced_orders(n: int) -> list[list[int]]:
+    """Orders of ``n`` sides, one per cycle, balanced (a Williams design): over the list
+    every side takes every position equally often and follows every other side equally
+    often, so neither a place in the round nor a neighbour favours one side. Two sides:
+    ``[[0, 1], [1, 0]]``. Even ``n`` gives ``n`` orders, odd ``n`` twice as many."""
+    if n < 1:
+        raise ValueError(f"balanced_orders needs at least one side, not {n}")
+    first = [0]
+    low, high = 1, n - 1
+    while len(first) < n:
+        first.append(low)
+        low += 1
+        if len(first) < n:
+            first.append(high)
+            high -= 1
+    square = [[(x + i) % n for x in first] for i in range(n)]
+    return square if n % 2 == 0 else square + [row[::-1] for row in square]
 
 
 def run_in_lockstep(launches: Sequence[Launch]) -> list[Finished]:

@@ -34,7 +34,7 @@ from framework.config import load_config
 from framework.errors import ExitCode, FrameworkError
 from framework.perf.checker import compare, compare_ab, render_table, summary
 from framework.perf.harness import MEMRAY_DIR_ENV
-from framework.perf.lockstep import Finished, Launch, run_in_lockstep
+from framework.perf.lockstep import Finished, Launch, balanced_orders, run_in_lockstep
 from framework.perf.report import write_report
 from framework.perf.results import (
     RunResults,
@@ -238,16 +238,17 @@ class Runner:
         """Every timing benchmark (``benchmarks/`` but the memory pass) in several fresh
         processes per side, pooled, so that one unlucky process (timings between processes
         are bimodal here) cannot decide a KPI. With several sides, each cycle runs one
-        process per side in lockstep, test by test (:mod:`framework.perf.lockstep`), the
-        order reversed every other cycle, so that a slow phase of the machine hits all
-        sides alike. Each process also runs the dynamic suite once, whose recorder output
-        becomes the per-test rows."""
+        process per side in lockstep, test by test (:mod:`framework.perf.lockstep`), in
+        balanced orders (base head, head base, ...), so that a slow spell of the machine
+        hits all sides alike and no side owns a place in the round. Each process also
+        runs the dynamic suite once, whose recorder output becomes the per-test rows."""
         runs: dict[str, list[dict[str, Any]]] = {side.name: [] for side in self.sides}
+        orders = balanced_orders(len(self.sides))
         for k in range(self.processes):
             if len(self.sides) == 1:
                 runs[self.sides[0].name].append(self.timing_process(k, self.sides[0]))
                 continue
-            order = self.sides if k % 2 == 0 else self.sides[::-1]
+            order = [self.sides[i] for i in orders[k % len(orders)]]
             launches = [self.timing_launch(k, side) for side in order]
             for side, finished in zip(order, run_in_lockstep(launches), strict=True):
                 runs[side.name].append(self.timing_data(k, side, finished))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
-from framework.perf.lockstep import FDS_ENV, Launch, run_in_lockstep
+import pytest
+
+from framework.perf.lockstep import FDS_ENV, Launch, balanced_orders, run_in_lockstep
 
 TESTS = """
 import os, subprocess, sys
@@ -78,3 +82,21 @@ def test_a_process_that_dies_does_not_hang_the_others(tmp_path: Path) -> None:
     assert finished[0].returncode != 0
     assert finished[1].returncode == 0
     assert [line for line in log.read_text().splitlines() if " start " in line] == ["B start 0", "B start 1"]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 6])
+def test_balanced_orders_give_no_side_a_place_or_a_neighbour(n: int) -> None:
+    orders = balanced_orders(n)
+    assert all(sorted(order) == list(range(n)) for order in orders)
+    per_place = Counter((place, side) for order in orders for place, side in enumerate(order))
+    assert set(per_place.values()) == {len(orders) // n}
+    follows = Counter((a, b) for order in orders for a, b in itertools.pairwise(order))
+    if n > 1:
+        assert len(follows) == n * (n - 1)  # every ordered pair of sides occurs
+        assert len(set(follows.values())) == 1  # and equally often
+    assert balanced_orders(2) == [[0, 1], [1, 0]]
+
+
+def test_balanced_orders_need_a_side() -> None:
+    with pytest.raises(ValueError, match="at least one side"):
+        balanced_orders(0)
