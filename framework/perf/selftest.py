@@ -65,6 +65,7 @@ class Matrix:
     rates: dict[str, dict[str, float]]
     memory: dict[str, dict[str, Any]]
     effective: dict[str, dict[str, float]]
+    quick: bool = False  # the gate of --against --quick (fewer rounds and pairs)
 
     def misses(self) -> list[str]:
         """Where the bar is not met, in words."""
@@ -84,6 +85,7 @@ class Matrix:
     def as_dict(self) -> dict[str, Any]:
         return {
             "bar": BAR,
+            "mode": "quick" if self.quick else "full",
             "cycles": self.cycles,
             "pairs_per_comparison": self.pairs,
             "comparisons_per_figure": self.comparisons,
@@ -220,7 +222,7 @@ def run_selftest(options: Options, *, cycles: int = 20, pairs: int = 14, compari
 
     start = runner.step(3, 3, "matrix", f"{comparisons} comparisons of {pairs} pairs per figure")
     rates, effective, made = timing_matrix(timing, thresholds, pairs=pairs, comparisons=comparisons)
-    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, thresholds), effective)
+    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, thresholds), effective, options.quick)
     data = matrix.as_dict()
     atomic_write_json(options.reports / "selftest.json", data)
     summary_path = options.reports / "summary.json"
@@ -246,7 +248,7 @@ def runner_memory(runner: Runner) -> Any:
 def render_matrix(data: dict[str, Any]) -> str:
     """The detection matrix as text."""
     lines = [
-        f"self-test: {data['cycles']} cycles, {data['comparisons_per_figure']} comparisons of "
+        f"self-test ({data['mode']}): {data['cycles']} cycles, {data['comparisons_per_figure']} comparisons of "
         f"{data['pairs_per_comparison']} pairs behind each timing figure",
         f"{'KPI':22} {'A/A alarms':>11} " + " ".join(f"{_label(s):>7}" for s in TIME_SIZES),
     ]
