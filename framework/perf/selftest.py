@@ -65,7 +65,6 @@ class Matrix:
     rates: dict[str, dict[str, float]]
     memory: dict[str, dict[str, Any]]
     effective: dict[str, dict[str, float]]
-    quick: bool = False  # the gate of --against --quick (fewer rounds and pairs)
 
     def misses(self) -> list[str]:
         """Where the bar is not met, in words."""
@@ -85,7 +84,6 @@ class Matrix:
     def as_dict(self) -> dict[str, Any]:
         return {
             "bar": BAR,
-            "mode": "quick" if self.quick else "full",
             "cycles": self.cycles,
             "pairs_per_comparison": self.pairs,
             "comparisons_per_figure": self.comparisons,
@@ -113,12 +111,18 @@ def _per_process(results: RunResults, kpis: Sequence[str]) -> dict[str, dict[str
 NEIGHBOUR = {"A2": "A", "+5%": "A", "+10%": "A", "+25%": "A2", "+50%": "A2"}
 
 
+def _runs_of(cycles: Sequence[int], runs: int) -> list[int]:
+    """Indexes of the values of ``cycles`` in a row with ``runs`` values per cycle (the
+    suite runs twice a process: its rows hold run 1 and run 2 of each cycle in turn)."""
+    return [c * runs + j for c in cycles for j in range(runs)]
+
+
 def timing_matrix(
     sides: dict[str, RunResults], thresholds: Thresholds, *, pairs: int, comparisons: int, seed: int = 0
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], int]:
     """Alarm rates per timing KPI and condition over random subsets of ``pairs`` cycles."""
     bases = {name: _per_process(sides[name], TIMING_KPIS) for name in ("A", "A2")}
-    cycles = min(len(v) for rows in bases["A"].values() for v in rows.values())
+    cycles = min(len(v) for rows in bases["A"].values() for v in rows.values())  # one value a cycle
     subsets = list(itertools.combinations(range(cycles), pairs))
     random.Random(seed).shuffle(subsets)
     subsets = subsets[:comparisons]
@@ -133,17 +137,18 @@ def timing_matrix(
             # What the injection really did: the median over benchmarks of each benchmark's
             # median ratio over cycles (the work perturbs what follows it, so >= nominal).
             ratios = [
-                float(np.median(head[kpi][name][:cycles] / values[:cycles]))
-                for name, values in rows.items()
-                if name in head.get(kpi, {})
+                float(np.median(head[kpi][name] / values)) for name, values in rows.items() if name in head.get(kpi, {})
             ]
             effective.setdefault(kpi, {})["A/A" if label == "A2" else label] = float(np.median(ratios))
             alarms = 0
             for subset in subsets:
-                idx = list(subset)
                 flagged = any(
                     decide(
-                        estimate(base_values[idx], head[kpi][name][idx], interval=False),
+                        estimate(
+                            base_values[_runs_of(subset, len(base_values) // cycles)],
+                            head[kpi][name][_runs_of(subset, len(base_values) // cycles)],
+                            interval=False,
+                        ),
                         alpha=thresholds.alpha,
                         allowed_change=rule.ab_allowed_change,
                     )
@@ -180,7 +185,7 @@ def memory_verdicts(pairs: dict[str, list[tuple[RunResults, RunResults]]], thres
     return {"memory_per_test": out}
 
 
-def run_selftest(options: Options, *, cycles: int = 20, pairs: int = 14, comparisons: int = 300) -> int:
+def run_selftest(options: Options, *, cycles: int = 18, pairs: int = 12, comparisons: int = 300) -> int:
     """Run the self-test; write ``selftest.json`` and ``selftest.html`` beside the reports."""
     thresholds = load_thresholds(options.thresholds)
     work = Options(quick=options.quick, reports=options.reports / "selftest", thresholds=options.thresholds)
@@ -222,7 +227,7 @@ def run_selftest(options: Options, *, cycles: int = 20, pairs: int = 14, compari
 
     start = runner.step(3, 3, "matrix", f"{comparisons} comparisons of {pairs} pairs per figure")
     rates, effective, made = timing_matrix(timing, thresholds, pairs=pairs, comparisons=comparisons)
-    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, thresholds), effective, options.quick)
+    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, thresholds), effective)
     data = matrix.as_dict()
     atomic_write_json(options.reports / "selftest.json", data)
     summary_path = options.reports / "summary.json"
@@ -248,7 +253,7 @@ def runner_memory(runner: Runner) -> Any:
 def render_matrix(data: dict[str, Any]) -> str:
     """The detection matrix as text."""
     lines = [
-        f"self-test ({data['mode']}): {data['cycles']} cycles, {data['comparisons_per_figure']} comparisons of "
+        f"self-test: {data['cycles']} cycles, {data['comparisons_per_figure']} comparisons of "
         f"{data['pairs_per_comparison']} pairs behind each timing figure",
         f"{'KPI':22} {'A/A alarms':>11} " + " ".join(f"{_label(s):>7}" for s in TIME_SIZES),
     ]
@@ -277,26 +282,25 @@ def write_selftest_page(reports: Path, data: dict[str, Any]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``dynapi-selftest [--quick] [--cycles N] [--pairs K] [--comparisons M]``: exit 0 when the bar is met."""
+    """``dynapi-selftest [--cycles N] [--pairs K] [--comparisons M]``: exit 0 when the bar is met."""
     parser = argparse.ArgumentParser(prog="dynapi-selftest", description="Measure the gate's error rates.")
-    parser.add_argument("--quick", action="store_true", help="measure the gate of --against --quick (CI's)")
     parser.add_argument("--cycles", type=int, help="processes per condition (default: pairs + 6)")
     parser.add_argument(
-        "--pairs", type=int, help="process pairs per comparison, as --against uses (default 10; 8 with --quick)"
+        "--pairs", type=int, help=f"process pairs per comparison (default {Options().ab_pairs}, as --against)"
     )
     parser.add_argument("--comparisons", type=int, default=300, help="comparisons behind each figure")
     parser.add_argument("--reports", type=Path, default=Options.reports)
     parser.add_argument("--thresholds", type=Path, default=Options.thresholds)
     args = parser.parse_args(argv)
     if args.pairs is None:
-        args.pairs = Options(quick=args.quick).ab_pairs
+        args.pairs = Options().ab_pairs
     if args.cycles is None:
         args.cycles = args.pairs + 6
     if not 2 <= args.pairs <= args.cycles:
         parser.error(f"--pairs must be between 2 and --cycles ({args.cycles})")
     try:
         return run_selftest(
-            Options(quick=args.quick, reports=args.reports, thresholds=args.thresholds),
+            Options(reports=args.reports, thresholds=args.thresholds),
             cycles=args.cycles,
             pairs=args.pairs,
             comparisons=args.comparisons,

@@ -12,7 +12,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks import inject
 from framework.perf.results import RunResults, load_results, make_entry
-from framework.perf.selftest import Matrix, timing_matrix
+from framework.perf.selftest import Matrix, _runs_of, timing_matrix
 from framework.perf.thresholds import load_thresholds
 
 
@@ -95,3 +95,9 @@ def test_memory_injection_holds_the_bytes() -> None:
 
 def test_memray_ids_match_capture_names() -> None:
     assert inject.memray_id("tests/integration/test_x.py::test_y[v1]") == "tests-integration-test_x.py-test_y[v1]"
+
+
+def test_runs_of_a_cycle_stay_together() -> None:
+    # The suite runs twice a process: a subset of cycles takes both runs of each.
+    assert _runs_of([0, 2], 1) == [0, 2]
+    assert _runs_of([0, 2], 2) == [0, 1, 4, 5]
