@@ -58,9 +58,12 @@ def pets_config() -> VersionConfig:
     return load_config(PETS_CONFIG)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def factory(pets_config: VersionConfig) -> DataFactory:
-    """A seeded factory, so every run builds the same kind of data."""
+    """A factory seeded alike for every benchmark, so each measures the same data in every
+    process. (One factory for the session made a benchmark's data depend on how many rounds
+    the benchmarks before it had run, which depends on their speed: a response to validate
+    differed between base and head and read as an 18% change with identical code.)"""
     return DataFactory(pets_config, seed=20261127, namespace="bench")
 
 
