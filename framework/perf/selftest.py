@@ -108,7 +108,7 @@ def _per_process(results: RunResults, kpis: Sequence[str]) -> dict[str, dict[str
     return out
 
 
-NEIGHBOUR = {"A2": "A", "+5%": "A", "+10%": "A", "+25%": "A2", "+50%": "A2"}
+BASE_OF = {"A2": "A", "+5%": "A", "+10%": "A", "+25%": "A2", "+50%": "A2"}  # each condition's base
 
 
 def _runs_of(cycles: Sequence[int], runs: int) -> list[int]:
@@ -132,7 +132,7 @@ def timing_matrix(
         if label == "A":
             continue
         head = _per_process(results, TIMING_KPIS)
-        for kpi, rows in bases[NEIGHBOUR[label]].items():
+        for kpi, rows in bases[BASE_OF[label]].items():
             rule = thresholds.kpis[kpi]
             # What the injection really did: the median over benchmarks of each benchmark's
             # median ratio over cycles (the work perturbs what follows it, so >= nominal).
@@ -144,17 +144,14 @@ def timing_matrix(
             for subset in subsets:
                 flagged = any(
                     decide(
-                        estimate(
-                            base_values[_runs_of(subset, len(base_values) // cycles)],
-                            head[kpi][name][_runs_of(subset, len(base_values) // cycles)],
-                            interval=False,
-                        ),
+                        estimate(base_values[idx], head[kpi][name][idx], interval=False),
                         alpha=thresholds.alpha,
                         allowed_change=rule.ab_allowed_change,
                     )
                     == "regressed"
                     for name, base_values in rows.items()
                     if name in head.get(kpi, {})
+                    for idx in [_runs_of(subset, len(base_values) // cycles)]
                 )
                 alarms += flagged
             rates.setdefault(kpi, {})["A/A" if label == "A2" else label] = alarms / len(subsets)
@@ -191,7 +188,7 @@ def run_selftest(options: Options, *, cycles: int = 18, pairs: int = 12, compari
     work = Options(quick=options.quick, reports=options.reports / "selftest", thresholds=options.thresholds)
     work.raw.mkdir(parents=True, exist_ok=True)
     # One process per condition each cycle, in lockstep test by test as base and head in
-    # --against (the order reversed every other cycle); each B is compared with A or A2.
+    # --against, in balanced orders; each B is compared with A or A2 (BASE_OF).
     conditions = {"+5%": 0.05, "A": 0.0, "+10%": 0.10, "+25%": 0.25, "A2": 0.0, "+50%": 0.50}
     sides = [Side(name, sys.executable, HEAD.root, ((TIME_ENV, str(f)),)) for name, f in conditions.items()]
     runner = Runner(work, sides, processes=cycles)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from framework.perf.results import load_results, machine_id, pool_entries
-from framework.perf.runner import BenchError, Options, Runner, spawn, version_of
+from framework.perf.runner import BenchError, Options, Runner, _Execution, spawn, version_of
 
 
 @pytest.mark.parametrize(
@@ -114,3 +114,17 @@ def test_pooled_entries_keep_every_sample_and_each_process_median(tmp_path: Path
     path.write_text(json.dumps({"benchmarks": pooled}))
     # The value is the median of the process medians: the slow process does not decide it.
     assert load_results(path).rows.loc[0, "median"] == 1.1
+
+
+def test_every_suite_run_is_a_pair_of_its_own() -> None:
+    # Two runs of the suite in each of two processes: the suite's rows keep four values in
+    # run order, so the k-th run of base pairs with the k-th of head.
+    acc = _Execution()
+    for wall, rss in [(2.0, 80e6), (2.1, 81e6), (2.2, 82e6), (2.3, 83e6)]:
+        recorded = {"tests": [{"nodeid": "t.py::test_x[v1]", "outcome": "passed", "duration_s": wall / 1000}]}
+        acc.add(recorded, wall, rss)
+    rows = {e["extra_info"]["kpi"]: e for e in acc.entries(["v1"])}
+    assert rows["suite_wall_time"]["name"] == "test_suite"
+    assert rows["suite_wall_time"]["extra_info"]["process_medians"] == [2.0, 2.1, 2.2, 2.3]
+    assert rows["test_execution"]["extra_info"]["process_medians"] == pytest.approx([0.002, 0.0021, 0.0022, 0.0023])
+    assert rows["suite_peak_rss"]["extra_info"]["process_medians"] == [80e6, 81e6, 82e6, 83e6]
