@@ -249,9 +249,6 @@ class Runner:
         runs: dict[str, list[dict[str, Any]]] = {side.name: [] for side in self.sides}
         orders = balanced_orders(len(self.sides))
         for k in range(self.processes):
-            if len(self.sides) == 1:
-                runs[self.sides[0].name].append(self.timing_process(k, self.sides[0]))
-                continue
             order = [self.sides[i] for i in orders[k % len(orders)]]
             launches = [self.timing_launch(k, side) for side in order]
             for side, finished in zip(order, run_in_lockstep(launches), strict=True):
@@ -309,11 +306,6 @@ class Runner:
             raise BenchError(f"{side.name}: timing pass failed (exit {finished.returncode}); see {log}")
         data: dict[str, Any] = json.loads(self._raw(side, f"timing-{k}.json").read_text(encoding="utf-8"))
         return data
-
-    def timing_process(self, k: int, side: Side = HEAD) -> dict[str, Any]:
-        """One timing process on its own."""
-        launch = self.timing_launch(k, side)
-        return self.timing_data(k, side, spawn(launch.cmd, launch.log, env=launch.env, cwd=launch.cwd))
 
     # -- pass 2: memory, and profiles beside it ---------------------------------------------
     def memory(self, side: Side = HEAD) -> None:
