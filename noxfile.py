@@ -1,4 +1,8 @@
-"""Sessions: ``bench`` (the main job), ``profile``, ``tests``, ``lint``, ``typecheck``."""
+"""Sessions: ``bench`` (the main job), ``bench-selftest``, ``profile``, ``tests``, ``lint``, ``typecheck``.
+
+The framework (``.``, with the Pets API) and the harness (``harness/``, the ``dynapi-bench``
+command) are two distributions: API test suites install only the first.
+"""
 
 from __future__ import annotations
 
@@ -24,38 +28,39 @@ PYTHON = "3.11"
 PYTEST = ("pytest", "-p", "no:cacheprovider")
 
 
-def install(session: nox.Session, *groups: str, extras: str = "petstore") -> None:
-    """Install the project with the Pets API (and ``extras``), and the named dependency groups."""
+def install(session: nox.Session, *groups: str, harness: bool = True) -> None:
+    """Install the framework with the Pets API, the harness unless told not to, and the named
+    dependency groups."""
     deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
-    session.install("-e", f".[{extras}]", *deps)
+    session.install("-e", ".[petstore]", *(["-e", "harness"] if harness else []), *deps)
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmark every KPI, check thresholds and baseline, write reports/ (args: --quick, --save-baseline)."""
-    install(session, extras="petstore,bench")
-    session.run("dynapi-bench", *session.posargs)
+    """Benchmark every KPI, judge it, write reports/ (args: --quick | --against REF, --save-baseline)."""
+    install(session)
+    session.run("dynapi-bench", "run", *session.posargs)
 
 
 @nox.session(name="bench-selftest", python=PYTHON)
 def bench_selftest(session: nox.Session) -> None:
     """Measure the gate itself: A/A false alarms and detection of injected +5..50% changes."""
-    install(session, extras="petstore,bench")
-    session.run("dynapi-selftest", *session.posargs)
+    install(session)
+    session.run("dynapi-bench", "selftest", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def profile(session: nox.Session) -> None:
     """Only profile: pyinstrument per KPI and memray flamegraphs, into reports/profiles/."""
-    install(session, extras="petstore,bench")
-    session.run("dynapi-bench", "--profile-only", *session.posargs)
+    install(session)
+    session.run("dynapi-bench", "profile", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the unit tests, then the dynamic suite in-process and against a live server."""
-    install(session, "test", extras="petstore,bench")
-    session.run(*PYTEST, "tests/unit", *session.posargs)
+    """Run the unit and harness tests, then the dynamic suite in-process and against a live server."""
+    install(session, "test")
+    session.run(*PYTEST, "tests/unit", "tests/harness", *session.posargs)
     session.run(*PYTEST, "tests/integration", *session.posargs)
     session.run(*PYTEST, "tests/integration", "-n", "2", *session.posargs)
     with live_server(session) as url:
@@ -65,15 +70,15 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Lint and check formatting with ruff."""
-    install(session, "lint")
+    install(session, "lint", harness=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """Type-check framework/ and petstore/ with mypy --strict."""
-    install(session, "typecheck", extras="petstore,bench")
+    """Type-check framework/, petstore/ and the harness with mypy --strict."""
+    install(session, "typecheck")
     session.run("mypy")
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.inject import slow_down, time_factor
+from dynapi_bench.protocol import MEMORY_ENV, PROFILE_ENV, TIME_ENV
 from framework.config import VersionConfig, load_config
 from framework.factory import DataFactory
-from framework.perf.harness import MEMORY_ENV, TIME_ENV
 from framework.validator import ResponseValidator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,9 +43,37 @@ def tag(benchmark: object, kpi: str, items: int = 1, **extra: object) -> None:
     info.update(kpi=kpi, items=items, **extra)
 
 
+class Repeated(BenchmarkFixture):  # type: ignore[misc]
+    """The ``benchmark`` fixture under a profiler: it runs the same workload over and over
+    for ``seconds`` and measures nothing (pytest-benchmark pauses any profiler while it
+    measures, so the profiles cannot go through it; it insists on its own class, so the
+    instance is re-classed, as in ``benchmarks/inject.py``)."""
+
+    seconds = 0.0
+
+    def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._mode = "benchmark(...)"  # used: pytest-benchmark warns about an unused fixture
+        end = time.perf_counter() + self.seconds
+        result = fn(*args, **kwargs)
+        while time.perf_counter() < end:
+            result = fn(*args, **kwargs)
+        return result
+
+    def pedantic(
+        self, fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, **_: Any
+    ) -> Any:
+        return self(fn, *args, **(kwargs or {}))
+
+
 @pytest.fixture
 def benchmark(benchmark: Any) -> Any:
-    """pytest-benchmark's fixture; for the gate's self-test, slowed by an exact fraction."""
+    """pytest-benchmark's fixture; for the gate's self-test, slowed by an exact fraction; under
+    the profiler (``$DYNAPI_PROFILE_SECONDS``), a :class:`Repeated` that measures nothing."""
+    profile = os.environ.get(PROFILE_ENV)
+    if profile:
+        benchmark.__class__ = Repeated
+        benchmark.seconds = float(profile)
+        return benchmark
     factor = time_factor()
     return benchmark if factor is None else slow_down(benchmark, factor)
 

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from framework.perf.harness import MEMORY_ENV, TIME_ENV
+from dynapi_bench.protocol import MEMORY_ENV, TIME_ENV
 
 
 def time_factor() -> float | None:
@@ -137,18 +137,13 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
             spin(factor * item.stash.get(_SPENT, 0.0))
 
 
-def memray_id(nodeid: str) -> str:
-    """A test id as pytest-memray names its capture file."""
-    return nodeid.replace("::", "-").replace(os.sep, "-")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     path = os.environ.get(MEMORY_ENV)
     if not path:
         return
     extra: dict[str, int] = json.loads(Path(path).read_text(encoding="utf-8"))
     for item in items:
-        size = extra.get(memray_id(item.nodeid))
+        size = extra.get(item.nodeid)
         if size and isinstance(item, pytest.Function):
             item.obj = _holding(item.obj, size)
 

@@ -1,53 +1,30 @@
 """KPI memory_per_test: each dynamic test's peak memory, measured with memray.
 
-Runs the suite under pytest-memray (every Python allocation traced, so small objects
-count too) and reads each test's peak from its capture file. Memory is its own pass:
-the runner selects this file with ``-m memory`` and never times it.
+Runs the suite with ``benchmarks/memray_peaks.py`` as a plugin, which traces each test's
+call under memray and writes every test's peak, keyed by node id, to ``memory.json``.
+Memory is its own pass: the harness selects this file with ``-m memory`` and never times it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
-import memray
 import pytest
 
 from benchmarks.conftest import ROOT, inject_options, suite_cmd
-from framework.perf.harness import MEMRAY_DIR_ENV
+from dynapi_bench.protocol import MEMORY_FILE, RECORD_DIR_ENV
 
 
 @pytest.mark.memory
-def test_memory_per_test(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Peak memory of every dynamic test (extra_info.memray.peaks, bytes per test id)."""
-    bins = Path(os.environ.get(MEMRAY_DIR_ENV) or tmp_path / "memray")
-    bins.mkdir(parents=True, exist_ok=True)
-    for old in bins.glob("run-*.bin"):
-        old.unlink()
-    cmd = suite_cmd(
-        "--memray",
-        "--trace-python-allocators",
-        f"--memray-bin-path={bins}",
-        "--memray-bin-prefix=run",
-        "--hide-memray-summary",
-        *inject_options(),
-    )
-    # pytest-memray, loaded in this process too, exports MEMRAY_RESULT_PATH; a child that
-    # inherits it takes itself for an xdist worker and names its captures at random.
-    env = {k: v for k, v in os.environ.items() if k != "MEMRAY_RESULT_PATH"}
-    finished = benchmark.pedantic(
-        subprocess.run,
-        args=(cmd,),
-        kwargs={"capture_output": True, "cwd": ROOT, "env": env},
-        rounds=1,
-        iterations=1,
-    )
+def test_memory_per_test(tmp_path: Path) -> None:
+    """Peak memory of every dynamic test, into ``$DYNAPI_RECORD_DIR/memory.json``."""
+    folder = Path(os.environ.get(RECORD_DIR_ENV) or tmp_path)
+    env = {**os.environ, RECORD_DIR_ENV: str(folder)}
+    cmd = suite_cmd("-p", "benchmarks.memray_peaks", *inject_options())
+    finished = subprocess.run(cmd, capture_output=True, cwd=ROOT, env=env, check=False)
     assert finished.returncode == 0, finished.stdout.decode()[-3000:]
-    peaks = {
-        path.name.removeprefix("run-").removesuffix(".bin"): int(memray.FileReader(str(path)).metadata.peak_memory)
-        for path in sorted(bins.glob("run-*.bin"))
-    }
-    assert peaks, f"pytest-memray wrote no capture files to {bins}"
-    # No "kpi" tag: the runner turns these peaks into memory_per_test rows per version.
-    benchmark.extra_info["memray"] = {"peaks": peaks, "bins": str(bins)}
+    peaks = json.loads((folder / MEMORY_FILE).read_text(encoding="utf-8"))["tests"]
+    assert peaks, f"no test was traced; see {folder}"

@@ -5,7 +5,9 @@ Enabled with ``--record-perf`` (``time``, ``memory`` or ``both``): time with
 ``tracemalloc`` saw above the level at which the test started. Time and memory are
 best taken in separate runs, since tracing allocations slows the code it watches.
 The figures go into the teardown report's ``user_properties`` (so they cross
-pytest-xdist and reach junit XML) and, with ``--record-perf-json``, into a JSON file.
+pytest-xdist and reach junit XML) and, with ``--record-perf-json``, into a JSON file keyed
+by node id, with each test's outcome and API version (its ``api_version`` parameter), so a
+reader needs to parse nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import pytest
 
 from framework.files import atomic_write_text
 
-__all__ = ["DURATION", "PEAK_MEMORY", "PerfRecorder", "peak_rss"]
+__all__ = ["API_VERSION", "DURATION", "PEAK_MEMORY", "PerfRecorder", "api_version_of", "peak_rss"]
 
+API_VERSION = "dynapi_api_version"
 DURATION = "dynapi_duration_s"
 PEAK_MEMORY = "dynapi_peak_memory_bytes"
 _PHASES = ("setup", "call", "teardown")
@@ -36,7 +39,7 @@ class PerfRecorder:
         self.time = mode in ("time", "both")
         self.memory = mode in ("memory", "both")
         self.json_path = json_path
-        self.records: list[dict[str, Any]] = []
+        self.records: dict[str, dict[str, Any]] = {}
         self._phases: dict[str, float] = {}
         self._base = 0
         self._started_tracing = False
@@ -61,6 +64,7 @@ class PerfRecorder:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         self._phases = {}
+        item.user_properties.append((API_VERSION, api_version_of(item)))
         if self.memory:
             tracemalloc.reset_peak()
             self._base = tracemalloc.get_traced_memory()[0]
@@ -102,9 +106,9 @@ class PerfRecorder:
         props = dict(report.user_properties)
         if DURATION not in props and PEAK_MEMORY not in props:
             return
-        record: dict[str, Any] = {"nodeid": report.nodeid, "outcome": outcome}
+        record: dict[str, Any] = {"outcome": outcome}
         record.update({k.removeprefix("dynapi_"): v for k, v in props.items() if k.startswith("dynapi_")})
-        self.records.append(record)
+        self.records[report.nodeid] = record
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.records:
@@ -112,14 +116,21 @@ class PerfRecorder:
         tr = terminalreporter
         tr.write_sep("-", "dynapi: per-test figures")
         if self.time:
-            ds = [r["duration_s"] for r in self.records if "duration_s" in r]
+            ds = [r["duration_s"] for r in self.records.values() if "duration_s" in r]
             tr.write_line(f"time per test: median {statistics.median(ds) * 1e3:.3f} ms over {len(ds)} tests")
         if self.memory:
-            ms = [r["peak_memory_bytes"] for r in self.records if "peak_memory_bytes" in r]
+            ms = [r["peak_memory_bytes"] for r in self.records.values() if "peak_memory_bytes" in r]
             tr.write_line(
                 f"peak traced memory per test: median {statistics.median(ms) / 1024:.1f} KiB, "
                 f"max {max(ms) / 1024:.1f} KiB over {len(ms)} tests"
             )
+
+
+def api_version_of(item: pytest.Item) -> str | None:
+    """The API version a test runs against: its ``api_version`` parameter, or None."""
+    callspec = getattr(item, "callspec", None)
+    version = callspec.params.get("api_version") if callspec is not None else None
+    return str(version) if version is not None else None
 
 
 def peak_rss() -> int | None:

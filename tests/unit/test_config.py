@@ -94,7 +94,10 @@ def test_a_file_with_only_field_lists_works(tmp_path: Path) -> None:
     assert config.get_supported_versions() == ["v1"]
     assert config.get_schema_fields("v1", "pet_create") == ("name", "species")
     assert config.get_schema("v1", "pet_create") is None
-    assert config.get_endpoint  # endpoints are optional
+    # Endpoints are optional: the file loads without them, and asking for one names the gap.
+    with pytest.raises(UnknownNameError) as caught:
+        config.get_endpoint("v1", "pet")
+    assert str(caught.value) == "unknown endpoint 'pet' in version_config.yaml versions.v1.endpoints; known: none"
     assert config.settings.default_timeout == 5.0
     config.validate_configuration()
 

@@ -353,7 +353,7 @@ def test_recorder_writes_time_and_memory(project: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*time per test: median * ms over 3 tests*", "*peak traced memory per test*"])
     data = json.loads((project.path / "perf.json").read_text())
     assert data["peak_rss_bytes"] > 10_000_000  # this process's own VmHWM
-    records = {r["nodeid"].rsplit("::", 1)[1]: r for r in data["tests"]}
+    records = {nodeid.rsplit("::", 1)[1]: r for nodeid, r in data["tests"].items()}
     assert records["test_holds_memory"]["peak_memory_bytes"] >= 3_000_000
     assert records["test_small"]["peak_memory_bytes"] < 1_000_000
     assert records["test_fails"]["outcome"] == "failed"
@@ -368,7 +368,7 @@ def test_recorder_time_only(project: pytest.Pytester) -> None:
     project.runpytest("--record-perf=time", "--record-perf-json", "perf.json")
     records = json.loads((project.path / "perf.json").read_text())["tests"]
     assert len(records) == 3
-    assert all("peak_memory_bytes" not in r and r["duration_s"] > 0 for r in records)
+    assert all("peak_memory_bytes" not in r and r["duration_s"] > 0 for r in records.values())
 
 
 def test_recorder_puts_figures_in_the_report(project: pytest.Pytester) -> None:
@@ -384,8 +384,32 @@ def test_recorder_across_xdist(project: pytest.Pytester) -> None:
     project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "--record-perf-json", "perf.json")
     records = json.loads((project.path / "perf.json").read_text())["tests"]
     assert len(records) == 3
-    memory = {r["nodeid"].rsplit("::", 1)[1]: r["peak_memory_bytes"] for r in records}
+    memory = {nodeid.rsplit("::", 1)[1]: r["peak_memory_bytes"] for nodeid, r in records.items()}
     assert memory["test_holds_memory"] >= 3_000_000
+
+
+def test_recorder_names_each_tests_api_version(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_v="""
+from framework import version_parametrize
+
+@version_parametrize()
+def test_versioned(api_version):
+    pass
+
+def test_plain():
+    pass
+"""
+    )
+    project.runpytest("--record-perf=time", "--record-perf-json", "perf.json")
+    records = json.loads((project.path / "perf.json").read_text())["tests"]
+    versions = {nodeid.rsplit("::", 1)[1]: r["api_version"] for nodeid, r in records.items()}
+    assert versions == {
+        "test_versioned[v1]": "v1",
+        "test_versioned[v2]": "v2",
+        "test_versioned[v3]": "v3",
+        "test_plain": None,
+    }
 
 
 def test_plugin_is_registered_by_entry_point(project: pytest.Pytester) -> None:

@@ -1,8 +1,7 @@
-"""Tests of framework.perf.selftest and its injections (benchmarks/inject.py)."""
+"""Tests of dynapi_bench.selftest and its injections (benchmarks/inject.py)."""
 
 from __future__ import annotations
 
-import json
 import tracemalloc
 from pathlib import Path
 
@@ -11,21 +10,19 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks import inject
-from framework.perf.results import RunResults, load_results, make_entry
-from framework.perf.selftest import Matrix, _runs_of, timing_matrix
-from framework.perf.thresholds import load_thresholds
+from dynapi_bench.results import Results, Row
+from dynapi_bench.selftest import Matrix, _runs_of, timing_matrix
+from dynapi_bench.thresholds import load_thresholds
 
 
-def side(tmp_path: Path, name: str, factor: float, drift: np.ndarray, seed: int) -> RunResults:
+def side(tmp_path: Path, name: str, factor: float, drift: np.ndarray, seed: int) -> Results:
     """A condition's results: one benchmark per timing KPI, 14 process medians."""
     rng = np.random.default_rng(seed)
-    entries = []
+    rows = []
     for kpi in ("config_load", "data_generation"):
-        medians = list(1e-3 * factor * drift * rng.lognormal(0, 0.01, len(drift)))
-        entries.append(make_entry(f"{kpi}[case]", kpi, medians, process_medians=medians))
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps({"benchmarks": entries}))
-    return load_results(path)
+        medians = 1e-3 * factor * drift * rng.lognormal(0, 0.01, len(drift))
+        rows.append(Row(kpi, f"{kpi}[case]", medians, process=medians))
+    return Results(tuple(rows), machine="m", commit=name, datetime="")
 
 
 def test_timing_matrix_counts_alarms(tmp_path: Path, thresholds_file: Path) -> None:
@@ -91,10 +88,6 @@ def test_memory_injection_holds_the_bytes() -> None:
     finally:
         tracemalloc.stop()
     assert peak >= 2_000_000
-
-
-def test_memray_ids_match_capture_names() -> None:
-    assert inject.memray_id("tests/integration/test_x.py::test_y[v1]") == "tests-integration-test_x.py-test_y[v1]"
 
 
 def test_runs_of_a_cycle_stay_together() -> None:

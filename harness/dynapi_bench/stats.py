@@ -1,4 +1,5 @@
-"""Statistics of a same-run A/B comparison: head against base, measured in turn.
+"""The statistics of both references: paired ratios of a same-run A/B comparison (head
+against base, measured in turn), and the unpaired test against a stored baseline.
 
 The unit of replication is the process: base and head run as pairs of fresh processes,
 side by side in lockstep, so drift of the machine hits both sides of a pair. Per
@@ -11,8 +12,9 @@ large, where it would take the top rank of a Wilcoxon signed-rank test and, in 1
 keep a real +25% above p = 0.01 (measured by the self-test). For memory, where one process
 measures every test, the pairs are the tests themselves.
 
-A change counts only when it is significant *and* its estimate exceeds the KPI's allowed
-change: significance alone flags 1% shifts; size alone flags noise.
+Against a stored baseline nothing is paired: :func:`unpaired_p` is a one-sided
+Mann-Whitney U test (no assumption of normal timings). How a change becomes a verdict is
+:mod:`dynapi_bench.judge`'s business, not this module's.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import binomtest, bootstrap
+from scipy.stats import binomtest, bootstrap, mannwhitneyu
 
-__all__ = ["RatioEstimate", "decide", "estimate", "sign_test"]
+__all__ = ["RatioEstimate", "estimate", "sign_test", "unpaired_p"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +92,14 @@ def sign_test(logs: np.ndarray) -> float:
     return float(binomtest(int((nonzero > 0).sum()), len(nonzero), 0.5, alternative="greater").pvalue)
 
 
-def decide(est: RatioEstimate, *, alpha: float, allowed_change: float) -> str:
-    """``regressed``, ``improved`` or ``same``: significant and larger than allowed, or not."""
-    if math.isnan(est.p_value):
-        return "same"
-    if est.p_value < alpha and est.change > allowed_change:
-        return "regressed"
-    if est.high < 1.0 - allowed_change:
-        return "improved"
-    return "same"
+def unpaired_p(run: ArrayLike, base: ArrayLike, alternative: str) -> float:
+    """One-sided Mann-Whitney U p-value of ``run`` against ``base`` (``greater`` or
+    ``less``); NaN with fewer than two values a side (no test is possible). Constant
+    samples on both sides (memory often is): 0 when they differ that way, else 1."""
+    r, b = np.asarray(run, dtype=float), np.asarray(base, dtype=float)
+    if len(r) < 2 or len(b) < 2:
+        return math.nan
+    if np.ptp(r) == 0 and np.ptp(b) == 0:
+        differs = r[0] > b[0] if alternative == "greater" else r[0] < b[0]
+        return 0.0 if differs else 1.0
+    return float(mannwhitneyu(r, b, alternative=alternative).pvalue)

@@ -1,9 +1,9 @@
 """The base side of a same-run comparison: a git worktree of a ref and its own environment.
 
-``prepare_base("HEAD~1")`` resolves the ref to a commit, checks it out as a detached
-worktree under ``.bench/worktrees/<sha>`` and installs it, with its own dependencies,
-into ``.bench/envs/<sha>``; both are kept, so the next comparison with the same commit
-starts at once. Errors are one line naming the ref and the fix (exit 2).
+``prepare_base("HEAD~1", cache)`` resolves the ref to a commit, checks it out as a detached
+worktree under ``.bench/worktrees/<sha>`` and installs it (the framework and its own
+harness, ``harness/``) into ``.bench/envs/<sha>``; both are kept, so the next comparison
+with the same commit starts at once. Errors are one line naming the ref and the fix (exit 2).
 """
 
 from __future__ import annotations
@@ -14,15 +14,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from framework.errors import FrameworkError
+from dynapi_bench.errors import WorktreeError
 
-__all__ = ["BaseTree", "WorktreeError", "prepare_base", "prepare_head", "resolve_ref"]
-
-CACHE = Path(".bench")
-
-
-class WorktreeError(FrameworkError):
-    """The ref cannot be compared against: unknown, without benchmarks, or not installable."""
+__all__ = ["BaseTree", "prepare_base", "prepare_head", "resolve_ref"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ def resolve_ref(ref: str, repo: Path) -> str:
     return found.stdout.strip()
 
 
-def prepare_base(ref: str, repo: Path = Path("."), cache: Path = CACHE) -> BaseTree:
+def prepare_base(ref: str, repo: Path, cache: Path) -> BaseTree:
     """Check out and install ``ref`` beside the working tree (reused when already there)."""
     sha = resolve_ref(ref, repo)
     path = (cache / "worktrees" / sha[:12]).resolve()
@@ -66,16 +60,24 @@ def prepare_base(ref: str, repo: Path = Path("."), cache: Path = CACHE) -> BaseT
         raise WorktreeError(
             f"--against {ref!r}: {sha[:12]} has no benchmarks/ to run; compare against a commit that has them"
         )
+    if not (path / "harness" / "pyproject.toml").is_file():
+        raise WorktreeError(
+            f"--against {ref!r}: {sha[:12]} predates the harness's own package (harness/), so its benchmarks "
+            "speak another protocol; compare against a newer commit"
+        )
     python = _environment(ref, sha, path, cache)
     return BaseTree(ref, sha, path, python)
 
 
-def prepare_head(repo: Path = Path("."), cache: Path = CACHE) -> Path:
+def prepare_head(repo: Path, cache: Path) -> Path:
     """The working tree installed (editable) into an environment built exactly like the
     base's, so that neither side's figures carry the other's tooling: a nox virtualenv
     beside a plain venv differed by 5% in peak RSS with the same code. Keyed by the
     project file, so it is rebuilt only when the dependencies change."""
-    key = hashlib.sha256((repo / "pyproject.toml").read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256()
+    for project in (repo / "pyproject.toml", repo / "harness" / "pyproject.toml"):
+        digest.update(project.read_bytes())
+    key = digest.hexdigest()[:12]
     return _environment("HEAD", f"head-{key}", repo.resolve(), cache)
 
 
@@ -95,7 +97,9 @@ def _environment(ref: str, sha: str, path: Path, cache: Path) -> Path:
             "--quiet",
             "--disable-pip-version-check",
             "-e",
-            f"{path}[petstore,bench]",
+            f"{path}[petstore]",
+            "-e",
+            str(path / "harness"),
         ],
     ]
     for cmd in steps:

@@ -1,4 +1,4 @@
-"""Tests of framework.perf.worktree: refs that are not there, refs without benchmarks."""
+"""Tests of dynapi_bench.worktree: refs that are not there, refs without benchmarks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from framework.perf.worktree import WorktreeError, prepare_base, resolve_ref
+from dynapi_bench.errors import WorktreeError
+from dynapi_bench.worktree import prepare_base, resolve_ref
 
 
 def git(repo: Path, *args: str) -> str:
@@ -31,12 +32,17 @@ def repo(tmp_path: Path) -> Path:
     (path / "benchmarks" / "conftest.py").write_text("")
     git(path, "add", "-A")
     git(path, "commit", "-qm", "benchmarks")
+    git(path, "tag", "benchmarks")
+    (path / "harness").mkdir()
+    (path / "harness" / "pyproject.toml").write_text("")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "the harness")
     return path
 
 
 def test_resolve_ref(repo: Path) -> None:
     assert resolve_ref("HEAD", repo) == git(repo, "rev-parse", "HEAD")
-    assert resolve_ref("old", repo) == git(repo, "rev-parse", "HEAD~1")
+    assert resolve_ref("old", repo) == git(repo, "rev-parse", "HEAD~2")
 
 
 @pytest.mark.parametrize("ref", ["no-such-branch", "HEAD~5", "deadbeef"])
@@ -63,3 +69,13 @@ def test_ref_without_benchmarks(repo: Path, tmp_path: Path) -> None:
     )
     # The checkout itself happened and is reused, not redone, next time.
     assert (tmp_path / "cache" / "worktrees" / sha[:12] / "README.md").read_text() == "old\n"
+
+
+def test_ref_older_than_the_harness(repo: Path, tmp_path: Path) -> None:
+    sha = git(repo, "rev-parse", "benchmarks")
+    with pytest.raises(WorktreeError) as info:
+        prepare_base("benchmarks", repo, cache=tmp_path / "cache")
+    assert str(info.value) == (
+        f"--against 'benchmarks': {sha[:12]} predates the harness's own package (harness/), so its benchmarks "
+        "speak another protocol; compare against a newer commit"
+    )

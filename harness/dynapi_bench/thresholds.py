@@ -1,4 +1,9 @@
-"""The gate's rules per KPI, read from ``benchmarks/thresholds.yaml``: data, not code."""
+"""The gate's rules per KPI, read from ``benchmarks/thresholds.yaml``: data, not code.
+
+Besides each KPI's unit, target, threshold and allowed changes, the file sets the
+large-change factors: a change beyond them fails whatever the statistics say (asv's rule),
+since stored baselines of one commit drift by up to 1.43x per KPI on this machine.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,13 @@ from typing import Any, TypeGuard
 
 import yaml
 
-from framework.errors import FrameworkError
-from framework.perf.units import UNITS
+from dynapi_bench.errors import ThresholdsError
+from dynapi_bench.units import UNITS
 
-__all__ = ["DEFAULT_THRESHOLDS", "KpiRule", "Thresholds", "ThresholdsError", "load_thresholds"]
+__all__ = ["KpiRule", "LargeChange", "Thresholds", "load_thresholds"]
 
-DEFAULT_THRESHOLDS = Path("benchmarks/thresholds.yaml")
+_KEYS = {"alpha", "kpis", "large_change"}
 _RULE_KEYS = {"description", "unit", "target", "threshold", "goal", "allowed_change", "ab_allowed_change"}
-
-
-class ThresholdsError(FrameworkError):
-    """The thresholds file is missing or breaks its format."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,29 +38,61 @@ class KpiRule:
 
 
 @dataclass(frozen=True, slots=True)
+class LargeChange:
+    """Factors beyond which a change fails without significance: ``kpi`` for the geometric
+    mean of a KPI's cases (or its single case), ``case`` for any one case."""
+
+    kpi: float = 1.6
+    case: float = 2.5
+
+
+@dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Every KPI's rule and the significance level of the baseline comparison."""
+    """Every KPI's rule, the significance level, and the large-change factors."""
 
     path: Path
     alpha: float
     kpis: dict[str, KpiRule]
+    large_change: LargeChange = LargeChange()
 
 
-def load_thresholds(path: Path = DEFAULT_THRESHOLDS) -> Thresholds:
+def load_thresholds(path: Path) -> Thresholds:
     """Read and check the thresholds file; every problem is one line naming the fix."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ThresholdsError(f"{path}: not found; pass --thresholds PATH") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = exc.problem or "not valid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        raise ThresholdsError(f"{where}: not valid YAML: {problem}{context}; fix the YAML there") from None
     except yaml.YAMLError as exc:
         raise ThresholdsError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("kpis"), dict) or not raw["kpis"]:
         raise ThresholdsError(f"{path}: expected a mapping with 'alpha' and 'kpis: {{name: rule}}'")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise ThresholdsError(f"{path}: unknown keys {sorted(unknown)}; expected {sorted(_KEYS)}")
     alpha = raw.get("alpha", 0.01)
     if not _number(alpha) or not 0 < alpha < 1:
         raise ThresholdsError(f"{path}: alpha: expected a number between 0 and 1, got {alpha!r}")
     rules = {str(name): _rule(path, str(name), rule) for name, rule in raw["kpis"].items()}
-    return Thresholds(path, float(alpha), rules)
+    return Thresholds(path, float(alpha), rules, _large_change(path, raw.get("large_change")))
+
+
+def _large_change(path: Path, raw: Any) -> LargeChange:
+    if raw is None:
+        return LargeChange()
+    if not isinstance(raw, dict) or set(raw) - {"kpi", "case"}:
+        raise ThresholdsError(f"{path}: large_change: expected a mapping with 'kpi' and 'case' factors, got {raw!r}")
+    found = LargeChange(**{k: raw.get(k, getattr(LargeChange(), k)) for k in ("kpi", "case")})
+    for key in ("kpi", "case"):
+        value = getattr(found, key)
+        if not _number(value) or value <= 1:
+            raise ThresholdsError(f"{path}: large_change.{key}: expected a factor above 1 (1.6 = +60%), got {value!r}")
+    return found
 
 
 def _number(value: Any) -> TypeGuard[float]:

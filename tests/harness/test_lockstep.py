@@ -1,4 +1,4 @@
-"""Tests of framework.perf.lockstep: processes take turns test by test, never overlap."""
+"""Tests of dynapi_bench.lockstep: processes take turns test by test, never overlap."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.perf.lockstep import FDS_ENV, Launch, balanced_orders, run_in_lockstep
+from dynapi_bench.lockstep import FDS_ENV, Launch, balanced_orders, run_in_lockstep
 
 TESTS = """
 import os, subprocess, sys

@@ -15,12 +15,9 @@ its base peak; a comparison pairs the tests.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import math
 import random
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,14 +26,19 @@ from typing import Any
 
 import numpy as np
 
-from framework.errors import ExitCode, FrameworkError
+from dynapi_bench.collect import memory_rows, suite_rows, timing_rows
+from dynapi_bench.errors import BenchError
+from dynapi_bench.judge import Verdict, verdict_of
+from dynapi_bench.measure import measure_memory, measure_timing
+from dynapi_bench.plan import AB_PAIRS, Plan, Side
+from dynapi_bench.project import Project
+from dynapi_bench.protocol import MEMORY_ENV, TIME_ENV
+from dynapi_bench.reference import Change
+from dynapi_bench.report import render_template
+from dynapi_bench.results import Results, atomic_write_json
+from dynapi_bench.stats import RatioEstimate, estimate
+from dynapi_bench.thresholds import Thresholds, load_thresholds
 from framework.files import atomic_write_text
-from framework.perf.ab import decide, estimate
-from framework.perf.harness import MEMORY_ENV, TIME_ENV
-from framework.perf.report import render_template
-from framework.perf.results import RunResults, atomic_write_json
-from framework.perf.runner import HEAD, Options, Runner, Side, SideResults
-from framework.perf.thresholds import Thresholds, load_thresholds
 
 __all__ = ["BAR", "Matrix", "run_selftest"]
 
@@ -99,13 +101,25 @@ def _label(size: float) -> str:
     return f"+{size:.0%}"
 
 
-def _per_process(results: RunResults, kpis: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
+def _per_process(results: Results, kpis: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
     """KPI -> benchmark -> its process medians, in cycle order."""
     out: dict[str, dict[str, np.ndarray]] = {}
-    for row in results.rows.itertuples(index=False):
+    for row in results.rows:
         if row.kpi in kpis and row.process is not None:
             out.setdefault(row.kpi, {})[row.name] = np.asarray(row.process)
     return out
+
+
+def regressed(est: RatioEstimate, thresholds: Thresholds, kpi: str) -> bool:
+    """The judge's verdict on one paired comparison, as ``--against`` would give it."""
+    change = Change(est.ratio, est.low, est.high, p_up=est.p_value, n=est.pairs)
+    verdict, _ = verdict_of(
+        change,
+        allowed=thresholds.kpis[kpi].ab_allowed_change,
+        alpha=thresholds.alpha,
+        factor=thresholds.large_change.kpi,
+    )
+    return verdict is Verdict.REGRESSION
 
 
 BASE_OF = {"A2": "A", "+5%": "A", "+10%": "A", "+25%": "A2", "+50%": "A2"}  # each condition's base
@@ -118,7 +132,7 @@ def _runs_of(cycles: Sequence[int], runs: int) -> list[int]:
 
 
 def timing_matrix(
-    sides: dict[str, RunResults], thresholds: Thresholds, *, pairs: int, comparisons: int, seed: int = 0
+    sides: dict[str, Results], thresholds: Thresholds, *, pairs: int, comparisons: int, seed: int = 0
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], int]:
     """Alarm rates per timing KPI and condition over random subsets of ``pairs`` cycles."""
     bases = {name: _per_process(sides[name], TIMING_KPIS) for name in ("A", "A2")}
@@ -133,7 +147,6 @@ def timing_matrix(
             continue
         head = _per_process(results, TIMING_KPIS)
         for kpi, rows in bases[BASE_OF[label]].items():
-            rule = thresholds.kpis[kpi]
             # What the injection really did: the median over benchmarks of each benchmark's
             # median ratio over cycles (the work perturbs what follows it, so >= nominal).
             ratios = [
@@ -143,12 +156,7 @@ def timing_matrix(
             alarms = 0
             for subset in subsets:
                 flagged = any(
-                    decide(
-                        estimate(base_values[idx], head[kpi][name][idx], interval=False),
-                        alpha=thresholds.alpha,
-                        allowed_change=rule.ab_allowed_change,
-                    )
-                    == "regressed"
+                    regressed(estimate(base_values[idx], head[kpi][name][idx], interval=False), thresholds, kpi)
                     for name, base_values in rows.items()
                     if name in head.get(kpi, {})
                     for idx in [_runs_of(subset, len(base_values) // cycles)]
@@ -158,23 +166,23 @@ def timing_matrix(
     return rates, effective, len(subsets)
 
 
-def memory_verdicts(pairs: dict[str, list[tuple[RunResults, RunResults]]], thresholds: Thresholds) -> dict[str, Any]:
+def memory_verdicts(pairs: dict[str, list[tuple[Results, Results]]], thresholds: Thresholds) -> dict[str, Any]:
     """Per condition, the share of memory comparisons that flag memory_per_test."""
-    rule = thresholds.kpis["memory_per_test"]
     out: dict[str, Any] = {}
     for label, comparisons in pairs.items():
         flagged = 0
         ratios = []
         for base, head in comparisons:
             hit = False
-            for row in head.rows.itertuples(index=False):
-                if row.kpi != "memory_per_test" or row.keyed is None:
+            others = base.by_name
+            for row in head.rows:
+                other = others.get(row.name)
+                if row.kpi != "memory_per_test" or row.keyed is None or other is None or other.keyed is None:
                     continue
-                other = base.rows.set_index("name").loc[row.name]
-                common = sorted(set(row.keyed) & set(other["keyed"]))
-                est = estimate([other["keyed"][k] for k in common], [row.keyed[k] for k in common])
+                common = sorted(set(row.keyed) & set(other.keyed))
+                est = estimate([other.keyed[k] for k in common], [row.keyed[k] for k in common])
                 ratios.append(est.ratio)
-                hit |= decide(est, alpha=thresholds.alpha, allowed_change=rule.ab_allowed_change) == "regressed"
+                hit |= regressed(est, thresholds, "memory_per_test")
             flagged += hit
         out[label] = flagged / len(comparisons)
         out[f"{label} ratios"] = [round(r, 4) for r in ratios]
@@ -182,69 +190,69 @@ def memory_verdicts(pairs: dict[str, list[tuple[RunResults, RunResults]]], thres
     return {"memory_per_test": out}
 
 
-def run_selftest(options: Options, *, cycles: int = 18, pairs: int = 12, comparisons: int = 300) -> int:
+def _results(name: str, rows: Sequence[Any]) -> Results:
+    return Results(rows=tuple(rows), machine="selftest", commit=name, datetime="")
+
+
+def run_selftest(
+    project: Project,
+    *,
+    reports: Path | None = None,
+    thresholds: Path | None = None,
+    cycles: int | None = None,
+    pairs: int | None = None,
+    comparisons: int = 300,
+) -> int:
     """Run the self-test; write ``selftest.json`` and ``selftest.html`` beside the reports."""
-    thresholds = load_thresholds(options.thresholds)
-    work = Options(quick=options.quick, reports=options.reports / "selftest", thresholds=options.thresholds)
-    work.raw.mkdir(parents=True, exist_ok=True)
+    pairs = pairs or AB_PAIRS
+    cycles = cycles or pairs + 6
+    if not 2 <= pairs <= cycles:
+        raise BenchError(f"--pairs {pairs}: must be between 2 and --cycles ({cycles})")
+    out = reports or project.reports
+    rules = load_thresholds(thresholds or project.thresholds)
+    raw = out / "selftest"
     # One process per condition each cycle, in lockstep test by test as base and head in
     # --against, in balanced orders; each B is compared with A or A2 (BASE_OF).
     conditions = {"+5%": 0.05, "A": 0.0, "+10%": 0.10, "+25%": 0.25, "A2": 0.0, "+50%": 0.50}
-    sides = [Side(name, sys.executable, HEAD.root, ((TIME_ENV, str(f)),)) for name, f in conditions.items()]
-    runner = Runner(work, sides, processes=cycles)
-    start = runner.step(1, 3, "timing", f"{len(sides)} conditions x {cycles} cycles, taken in turn")
-    runner.timed()
-    timing = {side.name: runner.side_rows(side) for side in sides}
-    runner.done(start, f"{len(sides) * cycles} processes")
+    sides = tuple(Side(name, project.root, env=((TIME_ENV, str(f)),)) for name, f in conditions.items())
+    plan = Plan(sides, cycles, raw)
+    print(f"[1/3] timing: {len(sides)} conditions x {cycles} cycles, taken in turn ...", flush=True)
+    outputs = measure_timing(plan)
+    timing = {name: _results(name, [*timing_rows(o), *suite_rows(o)]) for name, o in outputs.items()}
 
-    start = runner.step(2, 3, "memory", "the suite under memray: base twice, +10% and +50% twice each")
-    base_sides = [Side("MA", sys.executable, HEAD.root), Side("MA2", sys.executable, HEAD.root)]
+    print("[2/3] memory: the suite under memray: base twice, +10% and +50% twice each ...", flush=True)
+    base_sides = [Side("MA", project.root), Side("MA2", project.root)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(runner_memory(runner), base_sides))
-    memory = {side.name: runner.side_rows(side) for side in base_sides}
-    grown: dict[str, list[tuple[RunResults, RunResults]]] = {"A/A": [(memory["MA"], memory["MA2"])]}
+        found = list(pool.map(lambda side: measure_memory(plan, side), base_sides))
+    memory = {side.name: _results(side.name, memory_rows(m)) for side, m in zip(base_sides, found, strict=True)}
+    grown: dict[str, list[tuple[Results, Results]]] = {"A/A": [(memory["MA"], memory["MA2"])]}
     grown_sides = []
     for size in MEMORY_SIZES:
         for i, base in enumerate(("MA", "MA2")):
             extras = {
                 test: math.ceil(size * peak)
-                for row in memory[base].rows.itertuples(index=False)
+                for row in memory[base].rows
                 if row.keyed is not None
                 for test, peak in row.keyed.items()
             }
-            path = work.raw / f"extra-{_label(size)}-{i}.json"
+            path = raw / f"extra-{_label(size)}-{i}.json"
             atomic_write_json(path, extras)
             env = ((MEMORY_ENV, str(path.resolve())),)
-            grown_sides.append((size, base, Side(f"M{size:.2f}-{i}", sys.executable, HEAD.root, env)))
+            grown_sides.append((size, base, Side(f"M{size:.2f}-{i}", project.root, env=env)))
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(runner_memory(runner), [s for _, _, s in grown_sides]))
-    for size, base, side in grown_sides:
-        grown.setdefault(_label(size), []).append((memory[base], runner.side_rows(side)))
-    runner.done(start, "memray captures read")
+        found = list(pool.map(lambda item: measure_memory(plan, item[2]), grown_sides))
+    for (size, base, side), m in zip(grown_sides, found, strict=True):
+        grown.setdefault(_label(size), []).append((memory[base], _results(side.name, memory_rows(m))))
 
-    start = runner.step(3, 3, "matrix", f"{comparisons} comparisons of {pairs} pairs per figure")
-    rates, effective, made = timing_matrix(timing, thresholds, pairs=pairs, comparisons=comparisons)
-    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, thresholds), effective)
+    print(f"[3/3] matrix: {comparisons} comparisons of {pairs} pairs per figure ...", flush=True)
+    rates, effective, made = timing_matrix(timing, rules, pairs=pairs, comparisons=comparisons)
+    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, rules), effective)
     data = matrix.as_dict()
-    atomic_write_json(options.reports / "selftest.json", data)
-    summary_path = options.reports / "summary.json"
-    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
-    summary["selftest"] = data
-    atomic_write_json(summary_path, summary)
-    page = write_selftest_page(options.reports, data)
-    runner.done(start, f"{options.reports / 'selftest.json'}, {page}")
+    atomic_write_json(out / "selftest.json", data)
+    page = write_selftest_page(out, data)
+    print(f"      written: {out / 'selftest.json'}, {page}", flush=True)
     print(render_matrix(data), flush=True)
     return 0 if data["met"] else 1
-
-
-def runner_memory(runner: Runner) -> Any:
-    """A callable for pool.map: the memory pass of one side (registering the side first)."""
-
-    def run(side: Side) -> None:
-        runner.got.setdefault(side.name, SideResults())
-        runner.memory(side)
-
-    return run
 
 
 def render_matrix(data: dict[str, Any]) -> str:
@@ -276,36 +284,3 @@ def write_selftest_page(reports: Path, data: dict[str, Any]) -> Path:
     path = reports / "selftest.html"
     atomic_write_text(path, render_template("selftest.html.j2", data=data, sizes=[_label(s) for s in TIME_SIZES]))
     return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``dynapi-selftest [--cycles N] [--pairs K] [--comparisons M]``: exit 0 when the bar is met."""
-    parser = argparse.ArgumentParser(prog="dynapi-selftest", description="Measure the gate's error rates.")
-    parser.add_argument("--cycles", type=int, help="processes per condition (default: pairs + 6)")
-    parser.add_argument(
-        "--pairs", type=int, help=f"process pairs per comparison (default {Options().ab_pairs}, as --against)"
-    )
-    parser.add_argument("--comparisons", type=int, default=300, help="comparisons behind each figure")
-    parser.add_argument("--reports", type=Path, default=Options.reports)
-    parser.add_argument("--thresholds", type=Path, default=Options.thresholds)
-    args = parser.parse_args(argv)
-    if args.pairs is None:
-        args.pairs = Options().ab_pairs
-    if args.cycles is None:
-        args.cycles = args.pairs + 6
-    if not 2 <= args.pairs <= args.cycles:
-        parser.error(f"--pairs must be between 2 and --cycles ({args.cycles})")
-    try:
-        return run_selftest(
-            Options(reports=args.reports, thresholds=args.thresholds),
-            cycles=args.cycles,
-            pairs=args.pairs,
-            comparisons=args.comparisons,
-        )
-    except FrameworkError as exc:
-        print(f"dynapi-selftest: error: {exc}", file=sys.stderr)
-        return ExitCode.BAD_INPUT
-
-
-if __name__ == "__main__":
-    sys.exit(main())

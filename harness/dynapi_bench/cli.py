@@ -1,0 +1,149 @@
+"""``dynapi-bench``: one command with subcommands, in the style of asv and pyperf.
+
+    dynapi-bench run [--quick | --against REF] [--save-baseline] [--no-baseline-gate]
+    dynapi-bench check RUN.json [BASELINE.json] [--summary PATH]
+    dynapi-bench selftest [--cycles N] [--pairs K] [--comparisons M]
+    dynapi-bench profile
+
+``dynapi-bench`` alone, or with options first, means ``run``; ``dynapi-check`` and
+``dynapi-selftest`` stay as aliases of ``check`` and ``selftest``. Every error is one line
+on stderr and exit 2; exit 1 means a KPI crossed, nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from dynapi_bench.check import check
+from dynapi_bench.errors import BenchError, ExitCode
+from dynapi_bench.pipeline import RunOptions, profile, run
+from dynapi_bench.project import Project
+from dynapi_bench.selftest import run_selftest
+
+__all__ = ["check_main", "main", "selftest_main"]
+
+_SUBCOMMANDS = ("run", "check", "selftest", "profile")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line and exit 2 (argparse's own code for them)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(ExitCode.BAD_INPUT, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dynapi-bench", description="Benchmark every KPI, judge it, and report.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="measure every KPI, judge it against thresholds and a reference")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="3 timing processes and fewer rounds: coarser, faster")
+    mode.add_argument(
+        "--against",
+        metavar="REF",
+        help="judge against REF (HEAD~1, origin/main, a tag) measured in this run, processes taken in turn",
+    )
+    run.add_argument("--save-baseline", action="store_true", help="store this run as a new baseline")
+    run.add_argument(
+        "--no-baseline-gate", action="store_true", help="report changes against the baseline, fail only on thresholds"
+    )
+    _paths(run, reports=True, baselines=True)
+
+    check = sub.add_parser("check", help="judge a results file against thresholds and, if named, a baseline")
+    check.add_argument("run", type=Path, help="results JSON of a run (pytest-benchmark format)")
+    check.add_argument("baseline", type=Path, nargs="?", help="results JSON to judge it against")
+    check.add_argument("--summary", type=Path, help="also write the verdict as JSON here")
+    check.add_argument("--no-baseline-gate", action="store_true", help="report changes without failing on them")
+    _paths(check)
+
+    selftest = sub.add_parser("selftest", help="measure the gate: A/A false alarms, detection of injected changes")
+    selftest.add_argument("--cycles", type=int, help="processes per condition (default: pairs + 6)")
+    selftest.add_argument("--pairs", type=int, help="process pairs per comparison (default: as --against)")
+    selftest.add_argument("--comparisons", type=int, default=300, help="comparisons behind each figure")
+    _paths(selftest, reports=True)
+
+    profile = sub.add_parser("profile", help="only the profiles: pyinstrument per KPI, memray flamegraphs")
+    _paths(profile, reports=True, thresholds=False)
+    return parser
+
+
+def _paths(
+    parser: argparse.ArgumentParser, *, reports: bool = False, baselines: bool = False, thresholds: bool = True
+) -> None:
+    if reports:
+        parser.add_argument("--reports", type=Path, help="where to write (default: the project's reports/)")
+    if baselines:
+        parser.add_argument("--baselines", type=Path, help="stored baselines (default: the project's baselines/)")
+    if thresholds:
+        parser.add_argument("--thresholds", type=Path, help="the gate's rules (default: benchmarks/thresholds.yaml)")
+
+
+def _absolute(path: Path | None) -> Path | None:
+    """A path the user typed, resolved from where they typed it (the project root may differ)."""
+    return path.resolve() if path is not None else None
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        return check(
+            args.run,
+            args.baseline,
+            _absolute(args.thresholds) or Project.find().thresholds,
+            summary_path=args.summary,
+            gated=not args.no_baseline_gate,
+        )
+    project = Project.find()
+    if args.command == "run":
+        options = RunOptions(
+            quick=args.quick,
+            against=args.against,
+            save_baseline=args.save_baseline,
+            gated=not args.no_baseline_gate,
+            reports=_absolute(args.reports),
+            baselines=_absolute(args.baselines),
+            thresholds=_absolute(args.thresholds),
+        )
+        return run(project, options)
+    if args.command == "selftest":
+        return run_selftest(
+            project,
+            reports=_absolute(args.reports),
+            thresholds=_absolute(args.thresholds),
+            cycles=args.cycles,
+            pairs=args.pairs,
+            comparisons=args.comparisons,
+        )
+    return profile(project, _absolute(args.reports))
+
+
+def main(argv: list[str] | None = None, *, prog: str = "dynapi-bench") -> int:
+    """The ``dynapi-bench`` command; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+        args.insert(0, "run")  # `dynapi-bench --quick` reads as `dynapi-bench run --quick`
+    parsed = _parser().parse_args(args)
+    try:
+        return _dispatch(parsed)
+    except BenchError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return int(ExitCode.BAD_INPUT)
+
+
+def _alias(command: str) -> Callable[[list[str] | None], int]:
+    def alias(argv: list[str] | None = None) -> int:
+        return main([command, *(sys.argv[1:] if argv is None else argv)], prog=f"dynapi-{command}")
+
+    alias.__doc__ = f"``dynapi-{command}``: ``dynapi-bench {command}``."
+    return alias
+
+
+check_main = _alias("check")
+selftest_main = _alias("selftest")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""From what the measuring processes wrote to typed rows, in memory.
+
+- pytest-benchmark entries of every process, pooled per benchmark: every sample kept, and
+  one value per run in process order (a benchmark tagged ``row=NAME`` several times in one
+  process, like the suite's two runs, gives one row with a value per run);
+- the suite's recordings: ``test_execution`` (every passed test of every version, one value
+  per run: the median of that run) and ``suite_peak_rss``;
+- the memory pass: ``memory_per_test[VERSION]``, each test's peak keyed by node id, so a
+  comparison pairs tests.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from dynapi_bench.measure import MemoryOutput, ProcessOutput
+from dynapi_bench.results import Results, Row, machine_id
+
+__all__ = ["memory_rows", "side_results", "suite_rows", "timing_rows"]
+
+_OWN = {"kpi", "items", "measure", "row"}
+
+
+def timing_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
+    """One row per benchmark (or per ``row`` tag) over every process of a side."""
+    samples: dict[str, list[float]] = defaultdict(list)
+    values: dict[str, list[float]] = defaultdict(list)
+    first: dict[str, dict[str, Any]] = {}
+    for output in outputs:
+        for entry in output.benchmark_json.get("benchmarks", []):
+            info = entry.get("extra_info") or {}
+            if "kpi" not in info:
+                continue
+            name = str(info.get("row") or entry["fullname"])
+            first.setdefault(name, entry)
+            data = [float(v) for v in entry["stats"]["data"]]
+            samples[name].extend(data)
+            values[name].append(float(np.median(data)))
+    rows = []
+    for name, entry in first.items():
+        info = entry["extra_info"]
+        items = int(info.get("items", 1))
+        rows.append(
+            Row(
+                kpi=str(info["kpi"]),
+                name=name,
+                samples=np.asarray(samples[name]) / items,
+                process=np.asarray(values[name]) / items,
+                items=items,
+                info={k: v for k, v in info.items() if k not in _OWN},
+            )
+        )
+    return rows
+
+
+def suite_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
+    """``test_execution`` and ``suite_peak_rss`` from the recorder's files, one value per run."""
+    durations: list[float] = []
+    run_medians: list[float] = []
+    rss: list[float] = []
+    per_test: dict[str, list[float]] = defaultdict(list)
+    version_of: dict[str, str] = {}
+    for output in outputs:
+        for recorded in output.suite_runs:
+            this_run = []
+            for nodeid, record in recorded["tests"].items():
+                if record["outcome"] == "passed" and record.get("api_version") is not None:
+                    this_run.append(float(record["duration_s"]))
+                    per_test[nodeid].append(float(record["duration_s"]))
+                    version_of[nodeid] = str(record["api_version"])
+            if this_run:
+                durations.extend(this_run)
+                run_medians.append(statistics.median(this_run))
+            if recorded.get("peak_rss_bytes") is not None:  # None where the OS does not tell
+                rss.append(float(recorded["peak_rss_bytes"]))
+    if not durations:
+        return []
+    medians = {k: statistics.median(v) for k, v in per_test.items()}
+    by_version: dict[str, list[float]] = defaultdict(list)
+    for nodeid, median in medians.items():
+        by_version[version_of[nodeid]].append(median)
+    slowest = sorted(((m, k) for k, m in medians.items()), reverse=True)[:5]
+    rows = [
+        Row(
+            kpi="test_execution",
+            name="test_execution",
+            samples=np.asarray(durations),
+            process=np.asarray(run_medians),
+            info={
+                "tests": len(medians),
+                "median_by_version_s": {v: statistics.median(ms) for v, ms in sorted(by_version.items())},
+                "slowest": [{"test": k, "median_s": m} for m, k in slowest],
+            },
+        )
+    ]
+    if rss:
+        rows.append(
+            Row(
+                kpi="suite_peak_rss",
+                name="suite_peak_rss",
+                samples=np.asarray(rss),
+                measure="memory",
+                process=np.asarray(rss),
+            )
+        )
+    return rows
+
+
+def memory_rows(memory: MemoryOutput) -> list[Row]:
+    """``memory_per_test[VERSION]``: each versioned test's peak, keyed by node id."""
+    peaks: dict[str, dict[str, float]] = defaultdict(dict)
+    for nodeid, record in memory.tests.items():
+        if record.get("api_version") is not None:
+            peaks[str(record["api_version"])][nodeid] = float(record["peak_bytes"])
+    rows = []
+    for version, tests in sorted(peaks.items()):
+        heaviest = sorted(((p, t) for t, p in tests.items()), reverse=True)[:5]
+        rows.append(
+            Row(
+                kpi="memory_per_test",
+                name=f"memory_per_test[{version}]",
+                samples=np.asarray(list(tests.values())),
+                measure="memory",
+                keyed=tests,
+                info={
+                    "version": version,
+                    "tests": len(tests),
+                    "heaviest": [{"test": t, "peak_bytes": p} for p, t in heaviest],
+                },
+            )
+        )
+    return rows
+
+
+def side_results(name: str, outputs: Sequence[ProcessOutput], memory: MemoryOutput, **extra: Any) -> Results:
+    """One side's :class:`Results`: its rows, and where and when from its first process."""
+    meta = outputs[0].benchmark_json if outputs else {}
+    commit_info = meta.get("commit_info") or {}
+    return Results(
+        rows=(*timing_rows(outputs), *suite_rows(outputs), *memory_rows(memory)),
+        machine=machine_id(),
+        commit=str(commit_info.get("id") or "unknown")[:12],
+        datetime=str(meta.get("datetime") or ""),
+        machine_info=meta.get("machine_info") or {},
+        commit_info=commit_info,
+        extra={"side": name, "processes": len(outputs), **extra},
+    )

@@ -1,0 +1,131 @@
+"""Start the measuring processes of a :class:`~dynapi_bench.plan.Plan` and read what they wrote.
+
+Timing: every side's ``benchmarks/`` but the memory file, in fresh pytest processes taken
+in turn (lockstep), each leaving pytest-benchmark's JSON and, for each run of the dynamic
+suite, the recorder's JSON (``$DYNAPI_RECORD_DIR``). Memory: ``benchmarks/`` ``-m memory``
+alone, leaving ``memory.json``. Nothing here judges or pools: :mod:`dynapi_bench.collect` does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dynapi_bench.errors import PassError
+from dynapi_bench.lockstep import Finished, Launch, run_in_lockstep
+from dynapi_bench.plan import Plan, Side
+from dynapi_bench.protocol import MEMORY_FILE, RECORD_DIR_ENV, SUITE_FILE
+
+__all__ = ["MemoryOutput", "ProcessOutput", "measure_memory", "measure_timing", "pytest_cmd", "spawn"]
+
+
+@dataclass(frozen=True)
+class ProcessOutput:
+    """What one timing process wrote: pytest-benchmark's JSON, and the suite's recordings in run order."""
+
+    benchmark_json: dict[str, Any]
+    suite_runs: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class MemoryOutput:
+    """What the memory pass wrote: per node id, its API version, peak bytes and capture file."""
+
+    tests: dict[str, dict[str, Any]]
+
+
+def pytest_cmd(python: str, *args: str) -> list[str]:
+    """``python -m pytest`` without the cache, so runs stay independent: the one pytest command."""
+    return [python, "-m", "pytest", "-p", "no:cacheprovider", *args]
+
+
+def spawn(cmd: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Finished:
+    """Run a process that measures nothing itself (profiles, flamegraphs, the memory pass)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+    return Finished(os.waitstatus_to_exitcode(status), time.perf_counter() - start, usage.ru_maxrss * 1024)
+
+
+def _fresh(folder: Path) -> Path:
+    """An empty folder: nothing an earlier run left can be read as this run's."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _timing_launch(plan: Plan, side: Side, k: int) -> Launch:
+    folder = _fresh(plan.folder(side, f"timing-{k}"))
+    max_time, min_rounds = plan.rounds
+    cmd = pytest_cmd(
+        side.python,
+        str(side.benchmarks),
+        "-q",
+        "-m",
+        "not memory",
+        "--benchmark-only",
+        "--benchmark-save-data",
+        f"--benchmark-json={folder / 'benchmarks.json'}",
+        f"--benchmark-max-time={max_time}",
+        f"--benchmark-min-rounds={min_rounds}",
+        # >= 200 us a round: fewer, steadier rounds for microsecond functions.
+        "--benchmark-min-time=0.0002",
+        # A temporary directory of its own: pytest's clean-up of shared numbered
+        # directories races between processes that run side by side.
+        f"--basetemp={folder / 'tmp'}",
+    )
+    env = side.environ(**{RECORD_DIR_ENV: str(folder)})
+    return Launch(cmd, folder / "pytest.log", env=env, cwd=side.root)
+
+
+def _read_json(path: Path, side: Side, what: str, log: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PassError(f"{side.name}: the {what} wrote no readable {path.name} ({exc}); see {log}") from None
+
+
+def measure_timing(plan: Plan) -> dict[str, list[ProcessOutput]]:
+    """Every timing process of every side, cycle after cycle; outputs per side in cycle order."""
+    outputs: dict[str, list[ProcessOutput]] = {side.name: [] for side in plan.sides}
+    for k, order in enumerate(plan.cycles()):
+        launches = [_timing_launch(plan, side, k) for side in order]
+        for side, launch, finished in zip(order, launches, run_in_lockstep(launches), strict=True):
+            if finished.returncode != 0:
+                raise PassError(
+                    f"{side.name}: timing process {k} failed (exit {finished.returncode}); see {launch.log}"
+                )
+            folder = launch.log.parent
+            runs = []
+            for run in itertools.count(1):
+                path = folder / SUITE_FILE.format(run=run)
+                if not path.exists():
+                    break
+                runs.append(_read_json(path, side, "dynamic suite", launch.log))
+            data = _read_json(folder / "benchmarks.json", side, "timing process", launch.log)
+            outputs[side.name].append(ProcessOutput(data, tuple(runs)))
+    return outputs
+
+
+def measure_memory(plan: Plan, side: Side) -> MemoryOutput:
+    """The memory pass of one side: the dynamic suite under memray, test by test."""
+    folder = _fresh(plan.folder(side, "memory"))
+    log = folder / "pytest.log"
+    cmd = pytest_cmd(side.python, str(side.benchmarks), "-q", "-m", "memory", f"--basetemp={folder / 'tmp'}")
+    finished = spawn(cmd, log, env=side.environ(**{RECORD_DIR_ENV: str(folder)}), cwd=side.root)
+    if finished.returncode != 0:
+        raise PassError(f"{side.name}: memory pass failed (exit {finished.returncode}); see {log}")
+    data = _read_json(folder / MEMORY_FILE, side, "memory pass", log)
+    if not data.get("tests"):
+        raise PassError(f"{side.name}: the memory pass measured no test; see {log}")
+    return MemoryOutput(data["tests"])

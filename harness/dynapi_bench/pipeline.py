@@ -1,0 +1,171 @@
+"""``dynapi-bench run``: plan -> measure -> collect -> judge -> write, once, at the end.
+
+1. plan      the sides (this working tree; with ``--against`` a base worktree too) and
+             their processes (:mod:`dynapi_bench.plan`)
+2. timing    every side's benchmarks in fresh processes taken in turn (lockstep)
+3. memory    the suite under memray per side, with the profiles beside it (neither measures time)
+4. judge     typed rows in memory -> one judge against a baseline or the base commit
+5. write     results.json (and base-results.json), summary.json, summary.md, index.html
+
+Exit code: 0 every KPI holds, 1 a KPI crossed, 2 unusable input or a pass that could not run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from dynapi_bench.baselines import newest_baseline, save_baseline
+from dynapi_bench.collect import side_results
+from dynapi_bench.errors import ExitCode
+from dynapi_bench.judge import Judgement, judge
+from dynapi_bench.measure import MemoryOutput, measure_memory, measure_timing
+from dynapi_bench.plan import Plan, Side
+from dynapi_bench.profiles import flamegraphs, profile_kpis
+from dynapi_bench.project import Project
+from dynapi_bench.reference import BaseCommit, Baseline, Reference
+from dynapi_bench.render import render_markdown, render_table, summary
+from dynapi_bench.report import history, write_report
+from dynapi_bench.results import Results, atomic_write_json, load_results
+from dynapi_bench.thresholds import Thresholds, load_thresholds
+from dynapi_bench.worktree import prepare_base, prepare_head
+from framework.files import atomic_write_text
+
+__all__ = ["RunOptions", "profile", "run"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one ``dynapi-bench run`` does; paths default to the project's."""
+
+    quick: bool = False
+    against: str | None = None
+    save_baseline: bool = False
+    gated: bool = True
+    reports: Path | None = None
+    baselines: Path | None = None
+    thresholds: Path | None = None
+
+
+class Progress:
+    """``[i/n] what ...`` and ``done in X s: detail`` lines, as a run goes."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.i, self.start = total, 0, 0.0
+
+    def step(self, name: str, what: str) -> None:
+        self.i += 1
+        self.start = time.perf_counter()
+        print(f"[{self.i}/{self.total}] {name}: {what} ...", flush=True)
+
+    def done(self, detail: str) -> None:
+        print(f"      done in {time.perf_counter() - self.start:.1f} s: {detail}", flush=True)
+
+
+def _sides(project: Project, against: str | None) -> tuple[tuple[Side, ...], str | None]:
+    if against is None:
+        return (Side("head", project.root),), None
+    print(f"preparing base {against}: a git worktree and its own environment ...", flush=True)
+    base = prepare_base(against, project.root, project.cache)
+    head_python = prepare_head(project.root, project.cache)
+    print(f"      base {base.sha[:12]} at {base.path}; both sides in environments built alike", flush=True)
+    return (Side("base", base.path, str(base.python)), Side("head", project.root, str(head_python))), base.sha
+
+
+def _memory_and_profiles(plan: Plan, project: Project, reports: Path) -> tuple[dict[str, MemoryOutput], list[str]]:
+    """The memory passes and the profiles side by side on the two cores (memray counts
+    allocations, which contention does not change); then the flamegraphs of head's."""
+    head = plan.sides[-1]
+    with ThreadPoolExecutor(max_workers=len(plan.sides) + 1) as pool:
+        memory = {side.name: pool.submit(measure_memory, plan, side) for side in plan.sides}
+        profiles = pool.submit(profile_kpis, head, project.suite, reports / "profiles", plan.raw)
+        found = {name: job.result() for name, job in memory.items()}
+        written = profiles.result()
+    written += flamegraphs(head, found[head.name], reports / "profiles", plan.raw)
+    return found, written
+
+
+def _reference(
+    options: RunOptions, project: Project, results: dict[str, Results], base_sha: str | None, machine: str
+) -> Reference | None:
+    if base_sha is not None and options.against is not None:
+        return BaseCommit(results["base"], options.against, base_sha)
+    path = newest_baseline(options.baselines or project.baselines, machine)
+    return Baseline(load_results(path)) if path is not None else None
+
+
+def _write(
+    reports: Path,
+    *,
+    judgement: Judgement,
+    results: dict[str, Results],
+    profiles: list[str],
+    baselines: Path,
+    thresholds: Thresholds,
+) -> list[Path]:
+    """Every output file, once, from the same judgement."""
+    written = []
+    for name, side in results.items():
+        path = reports / ("results.json" if name == "head" else f"{name}-results.json")
+        side.save(path)
+        written.append(path)
+    atomic_write_json(reports / "summary.json", summary(judgement))
+    atomic_write_text(reports / "summary.md", render_markdown(judgement, profiles))
+    series, notes = history(baselines, judgement.run.machine, thresholds)
+    for note in notes:  # a saved baseline the history plot could not read
+        print(f"note: {note}", flush=True)
+    written += [reports / "summary.json", reports / "summary.md", write_report(reports, judgement, series, profiles)]
+    return written
+
+
+def run(project: Project, options: RunOptions) -> int:
+    """Measure every KPI, judge it, write the reports; return the exit code."""
+    reports = options.reports or project.reports
+    thresholds = load_thresholds(options.thresholds or project.thresholds)  # bad rules fail before measuring
+    sides, base_sha = _sides(project, options.against)
+    plan = Plan.for_run(sides, reports / "raw", quick=options.quick)
+    progress = Progress(4)
+    each = " in turn with base's" if len(sides) > 1 else ""
+    progress.step("timing", f"benchmarks/ in {plan.processes} fresh processes{each}, each running the suite twice")
+    timing = measure_timing(plan)
+    progress.done(f"{plan.processes * len(sides)} processes")
+    progress.step("memory + profiles", "the suite under memray; pyinstrument per KPI beside it")
+    memory, profiles = _memory_and_profiles(plan, project, reports)
+    progress.done("profiles: " + ", ".join(profiles))
+    progress.step("judge", "thresholds and " + ("the base commit" if base_sha else "the newest baseline"))
+    results = {
+        side.name: side_results(side.name, timing[side.name], memory[side.name], quick=plan.quick) for side in sides
+    }
+    reference = _reference(options, project, results, base_sha, results["head"].machine)
+    judgement = judge(results["head"], thresholds, reference, gated=options.gated)
+    progress.done(judgement.describe())
+    progress.step("write", "results, summary.json, summary.md, index.html")
+    written = _write(
+        reports,
+        judgement=judgement,
+        results=results,
+        profiles=[f"profiles/{p.split(' ')[0]}" for p in profiles],
+        baselines=options.baselines or project.baselines,
+        thresholds=thresholds,
+    )
+    progress.done(", ".join(str(p) for p in written))
+    if options.save_baseline:
+        print(f"baseline saved: {save_baseline(results['head'], options.baselines or project.baselines)}")
+    for side in sides:  # several MB a test; the flamegraphs are made
+        shutil.rmtree(plan.folder(side, "memory") / "captures", ignore_errors=True)
+    print(render_table(judgement), flush=True)
+    return int(judgement.exit_code)
+
+
+def profile(project: Project, reports: Path | None = None) -> int:
+    """Only the profiles: pyinstrument per KPI and memray flamegraphs of the heaviest tests."""
+    out = reports or project.reports
+    plan = Plan.for_run((Side("head", project.root),), out / "raw")
+    progress = Progress(1)
+    progress.step("profiles", "the suite under memray; pyinstrument per KPI beside it")
+    _, written = _memory_and_profiles(plan, project, out)
+    progress.done(", ".join(written))
+    return int(ExitCode.OK)

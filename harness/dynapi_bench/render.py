@@ -1,0 +1,209 @@
+"""The text forms of one :class:`~dynapi_bench.judge.Judgement`: the table printed at the end
+of a run, ``reports/summary.json`` and ``reports/summary.md``.
+
+All three (and the HTML page of :mod:`dynapi_bench.report`) show the same KPI lines, built
+once by :func:`kpi_lines`: each KPI's deciding row, its value, its reference and its change,
+all from that one row, with the reference's own sentence from ``Judgement.describe()``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dynapi_bench.judge import Judgement
+from dynapi_bench.reference import BaseCommit, Baseline, Reference
+
+__all__ = [
+    "change_text",
+    "kpi_lines",
+    "reference_header",
+    "render_markdown",
+    "render_table",
+    "render_template",
+    "summary",
+]
+
+# ``*.html.j2`` must be autoescaped too: select_autoescape looks at the name's last suffix.
+_ENV = Environment(
+    loader=PackageLoader("dynapi_bench", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+    keep_trailing_newline=True,
+)
+
+_SAMPLES = ("samples", "reference_samples")  # arrays: in the plots, not in summary.json
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one of the package's Jinja2 templates (HTML ones autoescaped)."""
+    return _ENV.get_template(name).render(**context)
+
+
+def reference_header(reference: Reference | None) -> str:
+    """The reference column's header: its kind (``baseline`` or ``base``), ``-`` without one."""
+    return reference.kind if reference is not None else "-"
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and math.isfinite(float(value))
+
+
+def _fmt(value: Any, spec: str = ".4g") -> str:
+    return format(float(value), spec) if _finite(value) else "-"
+
+
+def change_text(reference: Reference | None, ratio: float, low: float, high: float) -> str:
+    """A change as its reference states it: ``x1.103 [1.050, 1.160]`` (ratio and interval)
+    against a base commit, ``+10.3%`` against a baseline, ``-`` without a figure."""
+    if reference is None or not _finite(ratio):
+        return "-"
+    if isinstance(reference, BaseCommit):
+        interval = f" [{low:.3f}, {high:.3f}]" if _finite(low) and _finite(high) else ""
+        return f"x{ratio:.3f}{interval}"
+    return f"{ratio - 1:+.1%}"
+
+
+def kpi_lines(j: Judgement) -> list[dict[str, Any]]:
+    """One formatted line per KPI (strings, as shown), plus its raw ``kpi`` and ``verdict``."""
+    lines = []
+    for k in j.kpis.to_dict("records"):
+        goal = f"{k['goal']:g} {'met' if k['goal_met'] else 'missed'}" if _finite(k["goal"]) else "-"
+        lines.append(
+            {
+                "kpi": str(k["kpi"]),
+                "verdict": str(k["verdict"]),
+                "unit": str(k["unit"]),
+                "row": str(k["row"]),
+                "case": str(k["row"]).rsplit("::", 1)[-1],  # the row's name without its file, as shown
+                "value": _fmt(k["value"]),
+                "target": _fmt(k["target"], "g"),
+                "threshold": _fmt(k["threshold"], "g"),
+                "goal": goal,
+                "reference": _fmt(k["reference"]),
+                "change": change_text(j.reference, k["ratio"], k["low"], k["high"]),
+                "p": _fmt(k["p_value"], ".2g"),
+                "why": str(k["why"]),
+            }
+        )
+    return lines
+
+
+def render_table(j: Judgement) -> str:
+    """The table printed at the end of a run: notes, what it was judged against, one line
+    per KPI, and the overall verdict."""
+    header = reference_header(j.reference)
+    table = pd.DataFrame(
+        [
+            {
+                "KPI": line["kpi"],
+                "unit": line["unit"],
+                "case": line["case"],
+                "value": line["value"],
+                "target": line["target"],
+                "threshold": line["threshold"],
+                "goal": line["goal"],
+                header: line["reference"],
+                "change": line["change"],
+                "p": line["p"],
+                "verdict": line["verdict"].upper(),
+                "why": line["why"],
+            }
+            for line in kpi_lines(j)
+        ]
+    )
+    return "\n".join([*j.notes, j.describe(), table.to_string(index=False), f"overall: {j.verdict.value.upper()}"])
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value: numpy scalars as Python ones, NaN and infinity as null."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _results_info(r: Any) -> dict[str, Any]:
+    return {
+        "machine": r.machine,
+        "commit": r.commit,
+        "datetime": r.datetime,
+        "path": str(r.path) if r.path is not None else None,
+    }
+
+
+def _reference_info(j: Judgement) -> dict[str, Any]:
+    ref = j.reference
+    info: dict[str, Any] = {"kind": ref.kind if ref is not None else None, "description": j.describe()}
+    if isinstance(ref, Baseline):
+        info |= _results_info(ref.results)
+    elif isinstance(ref, BaseCommit):
+        info |= {"ref": ref.ref, "sha": ref.sha}
+    return info
+
+
+def summary(j: Judgement) -> dict[str, Any]:
+    """The machine-readable verdict, ``reports/summary.json``: every KPI's deciding row and
+    every judged row (without samples); NaN and infinity become null."""
+    kpis = [
+        {
+            "name": k["kpi"],
+            "row": k["row"],
+            "unit": k["unit"],
+            "value": _plain(k["value"]),
+            "reference": _plain(k["reference"]),
+            "change": _plain(k["change"]),
+            "ratio": _plain(k["ratio"]),
+            "low": _plain(k["low"]),
+            "high": _plain(k["high"]),
+            "p_value": _plain(k["p_value"]),
+            "target": _plain(k["target"]),
+            "threshold": _plain(k["threshold"]),
+            "goal": _plain(k["goal"]),
+            "goal_met": bool(k["goal_met"]),
+            "verdict": k["verdict"],
+            "why": k["why"],
+            "gated": j.gated,  # whether a regression against the reference fails the build
+        }
+        for k in j.kpis.to_dict("records")
+    ]
+    rows = [{key: _plain(v) for key, v in r.items() if key not in _SAMPLES} for r in j.rows.to_dict("records")]
+    return {
+        "verdict": j.verdict.value,
+        "exit_code": int(j.exit_code),
+        "reference": _reference_info(j),
+        "run": _results_info(j.run),
+        "notes": list(j.notes),
+        "kpis": kpis,
+        "rows": rows,
+    }
+
+
+def _md(text: Any) -> str:
+    """A Markdown table cell: pipes escaped, one line."""
+    return str(text).replace("|", r"\|").replace("\n", " ")
+
+
+_ENV.filters["md"] = _md
+
+
+def render_markdown(j: Judgement, profiles: Sequence[str] = ()) -> str:
+    """``reports/summary.md``: one table a reviewer reads in ten seconds, under the sentence
+    naming the reference and its test, and links to the profiles (paths relative to it)."""
+    ref = j.reference
+    return render_template(
+        "summary.md.j2",
+        verdict=j.verdict.value,
+        describe=j.describe(),
+        notes=j.notes,
+        reference=reference_header(ref) if ref is not None else None,
+        head="head" if isinstance(ref, BaseCommit) else "value",
+        lines=kpi_lines(j),
+        profiles=[(Path(p).stem, p) for p in profiles],
+    )

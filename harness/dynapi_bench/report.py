@@ -1,0 +1,207 @@
+"""``reports/index.html``: one judged run as a page. The KPI table (the lines of
+:func:`dynapi_bench.render.kpi_lines`), the sentence naming the reference, then per KPI a
+box plot of this run's samples beside the reference's, its judged rows and its history
+across saved baselines. Offline: plots are inline SVG from matplotlib, no CDN.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to SVG only
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from dynapi_bench.errors import BenchError
+from dynapi_bench.judge import Judgement, judge
+from dynapi_bench.reference import BaseCommit, Reference
+from dynapi_bench.render import change_text, kpi_lines, reference_header, render_template
+from dynapi_bench.results import load_results
+from dynapi_bench.thresholds import Thresholds
+from dynapi_bench.units import dimension
+from framework.files import atomic_write_text
+
+__all__ = [
+    "History",
+    "distribution_plot",
+    "history",
+    "history_plot",
+    "reference_label",
+    "render_template",
+    "write_report",
+]
+
+History = dict[str, list[tuple[str, float]]]  # KPI -> (baseline label, deciding-row value), oldest first
+
+_RUN, _REFERENCE = "#4c9be8", "#bbbbbb"
+
+
+def _svg(fig: Figure) -> str:
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none"}):  # text as text: smaller, searchable, selectable
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog: the SVG sits inside HTML
+
+
+def reference_label(reference: Reference | None) -> str:
+    """The reference's name in a legend: ``baseline``, or ``base <sha>`` for a base commit."""
+    if isinstance(reference, BaseCommit):
+        return f"base {reference.sha[:12]}"
+    return reference.kind if reference is not None else "reference"
+
+
+def _arrays(column: pd.Series) -> list[np.ndarray]:
+    return [np.asarray(s, dtype=float) if s is not None else np.array([]) for s in column]
+
+
+def distribution_plot(rows: pd.DataFrame, unit: str, target: float, threshold: float, reference: str) -> str:
+    """Box plots of each row's samples, this run beside the reference's, with the KPI's
+    target and threshold; rows without samples (geomean rows) are left out."""
+    rows = rows[
+        [s is not None or r is not None for s, r in zip(rows["samples"], rows["reference_samples"], strict=True)]
+    ]
+    names = list(rows["name"])
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.2))
+    positions = np.arange(len(names), dtype=float)
+    for column, shift, colour in (("samples", 0.18, _RUN), ("reference_samples", -0.18, _REFERENCE)):
+        shown = [(p, s) for p, s in zip(positions, _arrays(rows[column]), strict=True) if len(s)]
+        if shown:
+            ax.boxplot(
+                [s for _, s in shown],
+                positions=[p + shift for p, _ in shown],
+                widths=0.3,
+                orientation="horizontal",
+                patch_artist=True,
+                boxprops={"facecolor": colour},
+                showfliers=False,
+            )
+    ax.axvline(threshold, color="#d62728", linestyle="--", label=f"threshold {threshold:g} {unit}")
+    ax.axvline(target, color="#ff7f0e", linestyle=":", label=f"target {target:g} {unit}")
+    ax.set_yticks(positions, names, fontsize=8)
+    values = np.concatenate([*_arrays(rows["samples"]), *_arrays(rows["reference_samples"]), np.array([threshold])])
+    positive = values[values > 0]
+    if len(positive) and positive.max() / positive.min() > 50:
+        ax.set_xscale("log")
+    ax.set_xlabel(unit)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color=_RUN, label="this run"), Patch(color=_REFERENCE, label=reference)]
+    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    return _svg(fig)
+
+
+def history(baselines_dir: Path, machine: str, thresholds: Thresholds) -> tuple[History, list[str]]:
+    """Each KPI's value in every saved baseline of ``machine``, oldest first, and notes on
+    the files skipped. The value is the deciding row's, from the same judge as the run."""
+    notes: list[str] = []
+    series: History = {}
+    for path in sorted((baselines_dir / machine).glob("*.json")):
+        try:
+            past = judge(load_results(path), thresholds)
+        except BenchError as exc:
+            notes.append(f"history skips {path.name}: {exc}")
+            continue
+        for kpi, value in zip(past.kpis["kpi"], past.kpis["value"], strict=True):
+            series.setdefault(str(kpi), []).append((path.name[:16], float(value)))
+    return series, notes
+
+
+def history_plot(points: list[tuple[str, float]], current: float, unit: str, threshold: float) -> str:
+    """The KPI's value across saved baselines and this run, with its threshold."""
+    labels = [p[0] for p in points] + ["this run"]
+    values = [p[1] for p in points] + [current]
+    finite = [v for v in values if np.isfinite(v)] or [0.0]
+    fig, ax = plt.subplots(figsize=(8, 2.2))
+    ax.plot(labels, values, marker="o", color=_RUN)
+    ax.axhline(threshold, color="#d62728", linestyle="--", linewidth=0.8)
+    ax.set_ylabel(unit)
+    top = max(max(finite) * 1.3, 1e-12) if max(finite) < threshold / 3 else None
+    ax.set_ylim(bottom=0, top=top)
+    ax.tick_params(axis="x", labelsize=7, rotation=20)
+    return _svg(fig)
+
+
+def _profiles_of(kpi: str, unit: str, profiles: Sequence[str]) -> list[tuple[str, str]]:
+    """The profiles of one KPI: named after it, and memray's flame graphs for a memory KPI."""
+    found = []
+    for p in profiles:
+        stem = Path(p).stem
+        if stem == kpi or stem.startswith(f"{kpi}-") or (dimension(unit) == "memory" and stem.startswith("memray-")):
+            found.append((stem, p))
+    return found
+
+
+def _row_lines(j: Judgement, rows: pd.DataFrame) -> list[dict[str, Any]]:
+    def fmt(value: Any, spec: str = ".4g") -> str:
+        return format(float(value), spec) if value is not None and np.isfinite(value) else "-"
+
+    return [
+        {
+            "name": r["name"],
+            "value": fmt(r["value"]),
+            "n": len(r["samples"]) if r["samples"] is not None else "-",
+            "reference": fmt(r["reference"]),
+            "change": change_text(j.reference, r["ratio"], r["low"], r["high"]),
+            "p": fmt(r["p_value"], ".2g"),
+            "threshold_verdict": r["threshold_verdict"],
+            "reference_verdict": r["reference_verdict"],
+            "verdict": r["verdict"],
+            "why": r["why"],
+        }
+        for r in rows.to_dict("records")
+    ]
+
+
+def write_report(
+    reports: Path,
+    j: Judgement,
+    history: History,
+    profiles: list[str],
+    *,
+    notes: Sequence[str] = (),
+) -> Path:
+    """Render ``reports/index.html`` from the judgement and return its path. ``profiles``
+    are paths relative to ``reports``; ``notes`` adds lines such as :func:`history`'s."""
+    label = reference_label(j.reference)
+    lines = kpi_lines(j)
+    sections = []
+    for line, k in zip(lines, j.kpis.to_dict("records"), strict=True):
+        rule = j.thresholds.kpis[line["kpi"]]
+        rows = j.rows[j.rows["kpi"] == line["kpi"]]
+        points = history.get(line["kpi"], [])
+        sections.append(
+            {
+                "line": line,
+                "description": rule.description,
+                "plot": distribution_plot(rows, rule.unit, rule.target, rule.threshold, label),
+                "history": history_plot(points, float(k["value"]), rule.unit, rule.threshold),
+                "history_count": len(points),
+                "rows": _row_lines(j, rows),
+                "profiles": _profiles_of(line["kpi"], rule.unit, profiles),
+            }
+        )
+    html = render_template(
+        "report.html.j2",
+        verdict=j.verdict.value,
+        run=j.run,
+        describe=j.describe(),
+        notes=[*j.notes, *notes],
+        header=reference_header(j.reference),
+        reference_label=label,
+        lines=lines,
+        sections=sections,
+        profiles=[(Path(p).stem, p) for p in profiles],
+    )
+    path = reports / "index.html"
+    atomic_write_text(path, html)
+    return path
