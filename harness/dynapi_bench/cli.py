@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from dynapi_bench.check import check
@@ -133,16 +132,14 @@ def main(argv: list[str] | None = None, *, prog: str = "dynapi-bench") -> int:
         return int(ExitCode.BAD_INPUT)
 
 
-def _alias(command: str) -> Callable[[list[str] | None], int]:
-    def alias(argv: list[str] | None = None) -> int:
-        return main([command, *(sys.argv[1:] if argv is None else argv)], prog=f"dynapi-{command}")
-
-    alias.__doc__ = f"``dynapi-{command}``: ``dynapi-bench {command}``."
-    return alias
+def check_main(argv: list[str] | None = None) -> int:
+    """``dynapi-check``: ``dynapi-bench check``."""
+    return main(["check", *(sys.argv[1:] if argv is None else argv)], prog="dynapi-check")
 
 
-check_main = _alias("check")
-selftest_main = _alias("selftest")
+def selftest_main(argv: list[str] | None = None) -> int:
+    """``dynapi-selftest``: ``dynapi-bench selftest``."""
+    return main(["selftest", *(sys.argv[1:] if argv is None else argv)], prog="dynapi-selftest")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,9 @@ def spawn(cmd: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd:
         start = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
-    return Finished(os.waitstatus_to_exitcode(status), time.perf_counter() - start, usage.ru_maxrss * 1024)
+    # Reaped here, not by Popen: tell it, or it warns and may wait on the pid again later.
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Finished(proc.returncode, time.perf_counter() - start, usage.ru_maxrss * 1024)
 
 
 def _fresh(folder: Path) -> Path:

@@ -24,6 +24,7 @@ QUICK_PROCESSES = 3
 # among them: 12 pairs allow one wrong sign (p = 0.003); 10 allowed none (p = 0.011), which
 # the self-test measured to hide +25%. (The suite runs twice a process: 24 pairs for it.)
 AB_PAIRS = 12
+_NOT_INHERITED = ("PYTEST_XDIST_", "PYTEST_CURRENT_TEST")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,10 @@ class Side:
         return self.root / "benchmarks"
 
     def environ(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, **dict(self.env), **extra}
+        """This process's environment, less what would make a child pytest take itself for
+        an xdist worker (pytest-benchmark then disables itself), plus ``env`` and ``extra``."""
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)}
+        return {**inherited, **dict(self.env), **extra}
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ class BaseCommit:
     ref: str
     sha: str
     kind: str = "base"
+    interval: bool = True  # False skips the bootstrap: the self-test judges thousands of comparisons
 
     def compare(self, row: Row, other: Row) -> Change:
         if row.keyed is not None and other.keyed is not None:  # memory: the same test on both sides
@@ -105,7 +106,7 @@ class BaseCommit:
             base, head = list(other.process), list(row.process)
         else:
             base, head = list(other.samples), list(row.samples)
-        up = estimate(base, head)
+        up = estimate(base, head, interval=self.interval)
         down = estimate(head, base, interval=False)
         return Change(up.ratio, up.low, up.high, up.p_value, down.p_value, up.pairs)
 

@@ -16,7 +16,7 @@ import math
 import os
 import platform
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -247,5 +247,3 @@ def _row(path: Path, i: int, entry: Any) -> Row | None:
     )
 
 
-def rows_named(rows: Sequence[Row]) -> dict[str, Row]:
-    return {row.name: row for row in rows}

@@ -20,7 +20,7 @@ import math
 import random
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +28,14 @@ import numpy as np
 
 from dynapi_bench.collect import memory_rows, suite_rows, timing_rows
 from dynapi_bench.errors import BenchError
-from dynapi_bench.judge import Verdict, verdict_of
+from dynapi_bench.judge import Verdict, judge
 from dynapi_bench.measure import measure_memory, measure_timing
 from dynapi_bench.plan import AB_PAIRS, Plan, Side
 from dynapi_bench.project import Project
 from dynapi_bench.protocol import MEMORY_ENV, TIME_ENV
-from dynapi_bench.reference import Change
+from dynapi_bench.reference import BaseCommit
 from dynapi_bench.report import render_template
 from dynapi_bench.results import Results, atomic_write_json
-from dynapi_bench.stats import RatioEstimate, estimate
 from dynapi_bench.thresholds import Thresholds, load_thresholds
 from framework.files import atomic_write_text
 
@@ -110,18 +109,6 @@ def _per_process(results: Results, kpis: Sequence[str]) -> dict[str, dict[str, n
     return out
 
 
-def regressed(est: RatioEstimate, thresholds: Thresholds, kpi: str) -> bool:
-    """The judge's verdict on one paired comparison, as ``--against`` would give it."""
-    change = Change(est.ratio, est.low, est.high, p_up=est.p_value, n=est.pairs)
-    verdict, _ = verdict_of(
-        change,
-        allowed=thresholds.kpis[kpi].ab_allowed_change,
-        alpha=thresholds.alpha,
-        factor=thresholds.large_change.kpi,
-    )
-    return verdict is Verdict.REGRESSION
-
-
 BASE_OF = {"A2": "A", "+5%": "A", "+10%": "A", "+25%": "A2", "+50%": "A2"}  # each condition's base
 
 
@@ -131,10 +118,27 @@ def _runs_of(cycles: Sequence[int], runs: int) -> list[int]:
     return [c * runs + j for c in cycles for j in range(runs)]
 
 
+def _subset(results: Results, cycles: int, subset: Sequence[int]) -> Results:
+    """The timing rows of ``results`` as if only the cycles in ``subset`` had run."""
+    rows = [
+        replace(row, process=row.process[_runs_of(subset, len(row.process) // cycles)])
+        for row in results.rows
+        if row.kpi in TIMING_KPIS and row.process is not None
+    ]
+    return _results(results.commit, rows)
+
+
+def _regressed(head: Results, base: Results, thresholds: Thresholds) -> set[str]:
+    """The KPIs the judge finds regressed, as ``--against`` would (the bootstrap skipped)."""
+    j = judge(head, thresholds, BaseCommit(base, base.commit, base.commit, interval=False))
+    return set(j.rows.loc[j.rows["reference_verdict"] == Verdict.REGRESSION.value, "kpi"])
+
+
 def timing_matrix(
     sides: dict[str, Results], thresholds: Thresholds, *, pairs: int, comparisons: int, seed: int = 0
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], int]:
-    """Alarm rates per timing KPI and condition over random subsets of ``pairs`` cycles."""
+    """Alarm rates per timing KPI and condition over random subsets of ``pairs`` cycles,
+    each comparison judged by the run's own judge."""
     bases = {name: _per_process(sides[name], TIMING_KPIS) for name in ("A", "A2")}
     cycles = min(len(v) for rows in bases["A"].values() for v in rows.values())  # one value a cycle
     subsets = list(itertools.combinations(range(cycles), pairs))
@@ -145,45 +149,34 @@ def timing_matrix(
     for label, results in sides.items():
         if label == "A":
             continue
+        name = "A/A" if label == "A2" else label
         head = _per_process(results, TIMING_KPIS)
         for kpi, rows in bases[BASE_OF[label]].items():
             # What the injection really did: the median over benchmarks of each benchmark's
             # median ratio over cycles (the work perturbs what follows it, so >= nominal).
-            ratios = [
-                float(np.median(head[kpi][name] / values)) for name, values in rows.items() if name in head.get(kpi, {})
-            ]
-            effective.setdefault(kpi, {})["A/A" if label == "A2" else label] = float(np.median(ratios))
-            alarms = 0
-            for subset in subsets:
-                flagged = any(
-                    regressed(estimate(base_values[idx], head[kpi][name][idx], interval=False), thresholds, kpi)
-                    for name, base_values in rows.items()
-                    if name in head.get(kpi, {})
-                    for idx in [_runs_of(subset, len(base_values) // cycles)]
-                )
-                alarms += flagged
-            rates.setdefault(kpi, {})["A/A" if label == "A2" else label] = alarms / len(subsets)
+            ratios = [float(np.median(head[kpi][n] / values)) for n, values in rows.items() if n in head.get(kpi, {})]
+            effective.setdefault(kpi, {})[name] = float(np.median(ratios))
+        alarms = dict.fromkeys(bases["A"], 0)
+        for subset in subsets:
+            base = _subset(sides[BASE_OF[label]], cycles, subset)
+            for kpi in _regressed(_subset(results, cycles, subset), base, thresholds):
+                alarms[kpi] = alarms.get(kpi, 0) + 1
+        for kpi, count in alarms.items():
+            rates.setdefault(kpi, {})[name] = count / len(subsets)
     return rates, effective, len(subsets)
 
 
 def memory_verdicts(pairs: dict[str, list[tuple[Results, Results]]], thresholds: Thresholds) -> dict[str, Any]:
-    """Per condition, the share of memory comparisons that flag memory_per_test."""
+    """Per condition, the share of memory comparisons in which the judge finds memory_per_test regressed."""
     out: dict[str, Any] = {}
     for label, comparisons in pairs.items():
         flagged = 0
         ratios = []
         for base, head in comparisons:
-            hit = False
-            others = base.by_name
-            for row in head.rows:
-                other = others.get(row.name)
-                if row.kpi != "memory_per_test" or row.keyed is None or other is None or other.keyed is None:
-                    continue
-                common = sorted(set(row.keyed) & set(other.keyed))
-                est = estimate([other.keyed[k] for k in common], [row.keyed[k] for k in common])
-                ratios.append(est.ratio)
-                hit |= regressed(est, thresholds, "memory_per_test")
-            flagged += hit
+            j = judge(head, thresholds, BaseCommit(base, base.commit, base.commit))
+            rows = j.rows[j.rows["kpi"] == "memory_per_test"]
+            ratios += [float(r) for r, n in zip(rows["ratio"], rows["name"], strict=True) if "geomean" not in n]
+            flagged += bool((rows["reference_verdict"] == Verdict.REGRESSION.value).any())
         out[label] = flagged / len(comparisons)
         out[f"{label} ratios"] = [round(r, 4) for r in ratios]
         out[f"{label} comparisons"] = len(comparisons)
