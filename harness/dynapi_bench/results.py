@@ -245,5 +245,3 @@ def _row(path: Path, i: int, entry: Any) -> Row | None:
         items=items,
         info={k: v for k, v in info.items() if k not in own},
     )
-
-
