@@ -42,8 +42,8 @@ class LargeChange:
     """Factors beyond which a change fails without significance: ``kpi`` for the geometric
     mean of a KPI's cases (or its single case), ``case`` for any one case."""
 
-    kpi: float = 1.5
-    case: float = 2.0
+    kpi: float = 1.6
+    case: float = 2.2
 
 
 @dataclass(frozen=True, slots=True)

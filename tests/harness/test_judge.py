@@ -57,7 +57,7 @@ def test_twice_the_data_generation_time_regresses_only_that_kpi(thresholds: Thre
     assert j.exit_code is ExitCode.REGRESSION
     line = next(line for line in render_table(j).splitlines() if line.strip().startswith("data_generation"))
     assert "REGRESSION" in line
-    assert "is beyond the large-change factor x1.5" in line
+    assert "is beyond the large-change factor x1.6" in line
     assert render_table(j).endswith("overall: FAIL")
 
 
@@ -143,7 +143,7 @@ def test_a_large_change_without_significance_is_a_regression(thresholds: Thresho
     found = row(j, "config_load[case]")
     assert found["p_value"] == pytest.approx(1 / 56)
     assert found["verdict"] == "regression"
-    assert found["why"] == f"x{found['ratio']:.3f} is beyond the large-change factor x1.5 (p=0.018)"
+    assert found["why"] == f"x{found['ratio']:.3f} is beyond the large-change factor x1.6 (p=0.018)"
     assert j.failed == ["config_load"]
     assert j.exit_code is ExitCode.REGRESSION
 
@@ -238,8 +238,8 @@ def test_value_reference_and_change_come_from_the_same_row(thresholds: Threshold
 
 
 def test_geomean_row_decides_when_every_case_moves(thresholds: Thresholds, synthetic: Synthetic) -> None:
-    # Each case +70%: not significant (3 processes against 5) and below the case factor 2.0,
-    # but the cases' geometric mean is beyond the KPI factor 1.5.
+    # Each case +70%: not significant (3 processes against 5) and below the case factor 2.2,
+    # but the cases' geometric mean is beyond the KPI factor 1.6.
     base = synthetic(seed=1, cases=3, process_factors=[1] * 5, kpis={"config_load": ("time", 0.004)})
     run = synthetic(
         seed=2, cases=3, process_factors=[1] * 3, factors={"config_load": 1.7}, kpis={"config_load": ("time", 0.004)}
@@ -253,7 +253,7 @@ def test_geomean_row_decides_when_every_case_moves(thresholds: Thresholds, synth
     assert geo["value"] == pytest.approx(math.exp(np.mean([math.log(float(c["value"])) for c in cases])))
     assert geo["reference"] == pytest.approx(geo["value"] / geo["ratio"])
     assert geo["verdict"] == "regression"
-    assert geo["why"] == f"x{ratio:.3f} is beyond the large-change factor x1.5 (no test possible)"
+    assert geo["why"] == f"x{ratio:.3f} is beyond the large-change factor x1.6 (no test possible)"
     kpi = j.kpis.set_index("kpi").loc["config_load"]
     assert kpi["row"] == "config_load[geomean of 3]"
     assert kpi["cases"] == 3

@@ -29,7 +29,7 @@ def error(path: Path) -> str:
 def test_the_project_thresholds_load(thresholds_file: Path) -> None:
     t = load_thresholds(thresholds_file)
     assert t.alpha == 0.01
-    assert t.large_change == LargeChange(kpi=1.5, case=2.0)  # the defaults
+    assert t.large_change == LargeChange(kpi=1.6, case=2.2)  # the defaults
     assert t.kpis["data_generation"] == KpiRule(
         name="data_generation", unit="ms", target=1.0, threshold=5.0, goal=0.005, allowed_change=0.10
     )
@@ -38,7 +38,7 @@ def test_the_project_thresholds_load(thresholds_file: Path) -> None:
 def test_large_change_factors(tmp_path: Path) -> None:
     t = load_thresholds(write(tmp_path, "large_change: {kpi: 1.4, case: 3}\n" + RULE))
     assert t.large_change == LargeChange(kpi=1.4, case=3)
-    assert load_thresholds(write(tmp_path, "large_change: {case: 2}\n" + RULE)).large_change == LargeChange(1.5, 2)
+    assert load_thresholds(write(tmp_path, "large_change: {case: 2}\n" + RULE)).large_change == LargeChange(1.6, 2)
 
 
 @pytest.mark.parametrize(
