@@ -19,12 +19,12 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.inject import slow_down, time_factor
 from dynapi_bench.protocol import MEMORY_ENV, PROFILE_ENV, TIME_ENV
-from framework.config import VersionConfig, load_config
+from framework.config import DEFAULT_CONFIG_PATH, VersionConfig, load_config
 from framework.factory import DataFactory
 from framework.validator import ResponseValidator
 
 ROOT = Path(__file__).resolve().parent.parent
-PETS_CONFIG = ROOT / "tests" / "config" / "version_config.yaml"
+PETS_CONFIG = ROOT / DEFAULT_CONFIG_PATH
 SUITE = ROOT / "tests" / "integration"
 
 

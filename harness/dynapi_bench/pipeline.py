@@ -31,7 +31,7 @@ from dynapi_bench.render import render_markdown, render_table, summary
 from dynapi_bench.report import history, write_report
 from dynapi_bench.results import Results, atomic_write_json, load_results
 from dynapi_bench.thresholds import Thresholds, load_thresholds
-from dynapi_bench.worktree import prepare_base, prepare_head
+from dynapi_bench.worktree import environments, prepare_base
 from framework.files import atomic_write_text
 
 __all__ = ["RunOptions", "profile", "run"]
@@ -70,9 +70,10 @@ def _sides(project: Project, against: str | None) -> tuple[tuple[Side, ...], str
         return (Side("head", project.root),), None
     print(f"preparing base {against}: a git worktree and its own environment ...", flush=True)
     base = prepare_base(against, project.root, project.cache)
-    head_python = prepare_head(project.root, project.cache)
-    print(f"      base {base.sha[:12]} at {base.path}; both sides in environments built alike", flush=True)
-    return (Side("base", base.path, str(base.python)), Side("head", project.root, str(head_python))), base.sha
+    base_python, head_python = environments(base, project.root, project.cache)
+    shared = "one environment, the same dependencies" if base_python == head_python else "environments built alike"
+    print(f"      base {base.sha[:12]} at {base.path}; both sides in {shared}", flush=True)
+    return (Side("base", base.path, base_python), Side("head", project.root, head_python)), base.sha
 
 
 def _memory_and_profiles(plan: Plan, project: Project, reports: Path) -> tuple[dict[str, MemoryOutput], list[str]]:

@@ -35,11 +35,6 @@ class Project:
         return self.root / "tests" / "integration"
 
     @property
-    def config(self) -> Path:
-        """The version config the suite and the benchmarks read."""
-        return self.root / "tests" / "config" / "version_config.yaml"
-
-    @property
     def reports(self) -> Path:
         return self.root / "reports"
 

@@ -2,10 +2,11 @@
 
 A :class:`Row` is one benchmark of one KPI: every sample in base units (seconds or bytes)
 per item, each process's median (the unit of replication), and for memory each test's peak
-by its node id. Its value is its fastest process's median (see :attr:`Row.value`). :class:`Results` is one side of a run, or a stored baseline. The harness
-builds them in memory and writes them once; :func:`load_results` reads a file back for
-``dynapi-bench check`` and for baselines, and turns anything unusable into one line naming
-the file, the place and the fix (:class:`~dynapi_bench.errors.ResultsError`).
+by its node id; its value is its fastest process's median (:attr:`Row.value`).
+:class:`Results` is one side of a run, or a stored baseline. The harness builds them in
+memory and writes them once; :func:`load_results` reads a file back for ``dynapi-bench
+check`` and for baselines, and turns anything unusable into one line naming the file, the
+place and the fix (:class:`~dynapi_bench.errors.ResultsError`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The base side of a same-run comparison: a git worktree of a ref and its own environment.
 
-``prepare_base("HEAD~1", cache)`` resolves the ref to a commit, checks it out as a detached
-worktree under ``.bench/worktrees/<sha>`` and installs it (the framework and its own
-harness, ``harness/``) into ``.bench/envs/<sha>``; both are kept, so the next comparison
-with the same commit starts at once. Errors are one line naming the ref and the fix (exit 2).
+``prepare_base("HEAD~1", repo, cache)`` resolves the ref to a commit and checks it out as a
+detached worktree under ``.bench/worktrees/<sha>``; :func:`environments` gives both sides
+their Python: this one when base and head declare the same dependencies, else one
+environment each, built alike (the base's with its own ``harness/``) under ``.bench/envs/``.
+Both are kept, so the next comparison with the same commit starts at once. Errors are one
+line naming the ref and the fix (exit 2).
 """
 
 from __future__ import annotations
@@ -11,22 +13,22 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from dynapi_bench.errors import WorktreeError
 
-__all__ = ["BaseTree", "prepare_base", "prepare_head", "resolve_ref"]
+__all__ = ["BaseTree", "environments", "prepare_base", "resolve_ref"]
 
 
 @dataclass(frozen=True)
 class BaseTree:
-    """A checked-out, installed base: where its code is and which Python runs it."""
+    """A checked-out base: the ref as given, its commit, and where its code is."""
 
     ref: str
     sha: str
     path: Path
-    python: Path
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -65,20 +67,38 @@ def prepare_base(ref: str, repo: Path, cache: Path) -> BaseTree:
             f"--against {ref!r}: {sha[:12]} predates the harness's own package (harness/), so its benchmarks "
             "speak another protocol; compare against a newer commit"
         )
-    python = _environment(ref, sha, path, cache)
-    return BaseTree(ref, sha, path, python)
+    return BaseTree(ref, sha, path)
 
 
-def prepare_head(repo: Path, cache: Path) -> Path:
-    """The working tree installed (editable) into an environment built exactly like the
-    base's, so that neither side's figures carry the other's tooling: a nox virtualenv
-    beside a plain venv differed by 5% in peak RSS with the same code. Keyed by the
-    project file, so it is rebuilt only when the dependencies change."""
-    digest = hashlib.sha256()
-    for project in (repo / "pyproject.toml", repo / "harness" / "pyproject.toml"):
-        digest.update(project.read_bytes())
-    key = digest.hexdigest()[:12]
-    return _environment("HEAD", f"head-{key}", repo.resolve(), cache)
+_PROJECT_FILES = ("pyproject.toml", "harness/pyproject.toml")
+
+
+def environments(base: BaseTree, repo: Path, cache: Path) -> tuple[str, str]:
+    """The Pythons of base and head. Where both declare the same dependencies, one
+    environment, this one, runs both sides: each imports its own code from its checkout
+    (the measured processes start there, and the working directory comes first on
+    ``sys.path``), and nothing else differs. Otherwise each side gets an environment built
+    alike, side by side (a nox virtualenv beside a plain venv differed 5% in peak RSS)."""
+    same = all((base.path / f).read_bytes() == (repo / f).read_bytes() for f in _PROJECT_FILES)
+    if same and _imports_from(sys.executable, base.path):
+        return sys.executable, sys.executable
+    digest = hashlib.sha256(b"".join((repo / f).read_bytes() for f in _PROJECT_FILES)).hexdigest()[:12]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        base_env = pool.submit(_environment, base.ref, base.sha, base.path, cache)
+        head_env = pool.submit(_environment, "HEAD", f"head-{digest}", repo.resolve(), cache)
+        return str(base_env.result()), str(head_env.result())
+
+
+def _imports_from(python: str, root: Path) -> bool:
+    """Whether ``python`` started in ``root`` imports the framework from ``root``."""
+    done = subprocess.run(
+        [python, "-c", "import framework; print(framework.__file__)"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0 and Path(done.stdout.strip()).resolve().is_relative_to(root.resolve())
 
 
 def _environment(ref: str, sha: str, path: Path, cache: Path) -> Path:

@@ -83,7 +83,6 @@ def test_project_find_from_the_cwd_and_its_folders(tmp_path: Path, monkeypatch: 
     assert project.root == root
     assert project.thresholds == root / "benchmarks" / "thresholds.yaml"
     assert project.suite == root / "tests" / "integration"
-    assert project.config == root / "tests" / "config" / "version_config.yaml"
     assert (project.reports, project.baselines, project.cache) == (
         root / "reports",
         root / "baselines",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from dynapi_bench.errors import WorktreeError
-from dynapi_bench.worktree import prepare_base, resolve_ref
+from dynapi_bench.worktree import environments, prepare_base, resolve_ref
 
 
 def git(repo: Path, *args: str) -> str:
@@ -79,3 +80,16 @@ def test_ref_older_than_the_harness(repo: Path, tmp_path: Path) -> None:
         f"--against 'benchmarks': {sha[:12]} predates the harness's own package (harness/), so its benchmarks "
         "speak another protocol; compare against a newer commit"
     )
+
+
+def test_same_dependencies_share_this_environment(repo: Path, tmp_path: Path) -> None:
+    # Base and head declare the same dependencies, and a process started in the base's
+    # checkout imports the base's own framework: both sides run in this environment.
+    (repo / "framework").mkdir()
+    (repo / "framework" / "__init__.py").write_text("")
+    (repo / "pyproject.toml").write_text("")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a framework")
+    base = prepare_base("HEAD", repo, cache=tmp_path / "cache")
+    assert environments(base, repo, tmp_path / "cache") == (sys.executable, sys.executable)
+    assert not (tmp_path / "cache" / "envs").exists()  # nothing was built
