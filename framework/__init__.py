@@ -21,7 +21,6 @@ from framework.config import (
 )
 from framework.errors import (
     ConfigError,
-    ExitCode,
     FactoryError,
     FrameworkError,
     Problem,
@@ -35,7 +34,6 @@ from framework.validator import ResponseValidator, ValidationResult, checked_for
 __all__ = [
     "ConfigError",
     "DataFactory",
-    "ExitCode",
     "FactoryError",
     "FrameworkError",
     "GlobalSettings",

@@ -1,4 +1,4 @@
-"""The exceptions of the framework, and the exit codes its commands return.
+"""The exceptions of the framework.
 
 Every message says what is wrong, where (file, line, key path) and how to fix it::
 
@@ -13,27 +13,17 @@ Every message says what is wrong, where (file, line, key path) and how to fix it
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
     "ConfigError",
-    "ExitCode",
     "FactoryError",
     "FrameworkError",
     "Problem",
     "ResponseValidationError",
     "UnknownNameError",
 ]
-
-
-class ExitCode(enum.IntEnum):
-    """Exit codes of the project's commands, named once."""
-
-    OK = 0
-    REGRESSION = 1
-    BAD_INPUT = 2
 
 
 class FrameworkError(Exception):
