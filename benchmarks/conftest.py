@@ -1,7 +1,7 @@
 """Shared fixtures of the KPI benchmarks: the Pets config, a seeded factory, a validator.
 
 Every benchmark tags itself with the KPI it measures (``extra_info["kpi"]``) and how
-many items one round handles (``extra_info["items"]``), so the checker can turn
+many items one round handles (``extra_info["items"]``), so the harness can turn
 pytest-benchmark's per-round seconds into the KPI's unit per item.
 """
 

@@ -3,7 +3,7 @@
 A row's verdict against the reference (:mod:`dynapi_bench.reference`) follows one rule:
 
 - ``regression`` when the change is beyond the large-change factor, whatever the
-  statistics (asv's rule: stored runs of one commit drift by up to 1.43x per KPI here, so
+  statistics (asv's rule: stored runs of one commit drift by up to x1.45 per KPI here, so
   a change beyond that is not drift), or larger than the allowed change *and* significant;
 - ``inconclusive`` when it is larger than the allowed change but the samples cannot
   confirm it (shown with its figures and what would confirm it, never a silent pass);
@@ -45,15 +45,17 @@ class Verdict(enum.StrEnum):
     WARN = "warn"  # above the KPI's target
     MISSING = "missing"  # in the reference, not in this run
     IMPROVED = "improved"
-    NEW = "new"  # nothing to compare with
     PASS = "pass"
+    NEW = "new"  # nothing to compare with: below pass, so one new case hides no comparison
 
     @property
     def severity(self) -> int:
         return len(Verdict) - list(Verdict).index(self)
 
 
-def verdict_of(change: Change, *, allowed: float, alpha: float, factor: float) -> tuple[Verdict, str]:
+def verdict_of(
+    change: Change, *, allowed: float, alpha: float, factor: float, confirm: str = "confirm with more processes"
+) -> tuple[Verdict, str]:
     """A change against a reference as a verdict and its reason (empty for a plain pass)."""
     ratio = change.ratio
     if math.isnan(ratio):
@@ -65,8 +67,7 @@ def verdict_of(change: Change, *, allowed: float, alpha: float, factor: float) -
         if change.p_up < alpha:
             return Verdict.REGRESSION, f"x{ratio:.3f} > allowed {allowed:+.0%}, significant ({p_up} < {alpha:g})"
         return Verdict.INCONCLUSIVE, (
-            f"x{ratio:.3f} > allowed {allowed:+.0%} but not confirmed ({p_up}, needs < {alpha:g}); "
-            "confirm with --against or a full run"
+            f"x{ratio:.3f} > allowed {allowed:+.0%} but not confirmed ({p_up}, needs < {alpha:g}); {confirm}"
         )
     if ratio < 1 / factor or (ratio - 1 < -allowed and change.p_down < alpha):
         return Verdict.IMPROVED, f"x{ratio:.3f}"
@@ -115,7 +116,7 @@ class Judgement:
     def describe(self) -> str:
         """What the run was judged against, in one sentence."""
         if self.reference is None:
-            return "no reference: thresholds only; save a baseline with `nox -s bench -- --save-baseline`"
+            return "no baseline of this machine kind: thresholds only; save one with `nox -s bench -- --save-baseline`"
         return self.reference.describe(self.thresholds.alpha)
 
 
@@ -148,7 +149,9 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
                 f"baseline recorded on {reference.results.machine}, this run on {run.machine}: compared anyway"
             )
         if not gated:
-            notes.append("changes against the baseline are reported, not gated (only thresholds fail the build)")
+            notes.append(
+                f"changes against the {reference.kind} are reported, not gated (only thresholds fail the build)"
+            )
     records: list[dict[str, Any]] = []
     for kpi in run.kpis:
         rule = thresholds.kpis[kpi]
@@ -227,9 +230,15 @@ def _record(
         by_reference, reference_why = Verdict.NEW, "not in the reference"
     else:
         by_reference, reference_why = verdict_of(
-            change, allowed=reference.allowed(rule) if reference else 0.0, alpha=thresholds.alpha, factor=factor
+            change,
+            allowed=reference.allowed(rule),
+            alpha=thresholds.alpha,
+            factor=factor,
+            confirm=reference.confirm(),
         )
     verdict = max(by_threshold, by_reference, key=lambda v: v.severity)
+    if by_threshold is Verdict.PASS and by_reference is Verdict.NEW:
+        verdict = Verdict.NEW  # a row of its own that is new, though new ranks below pass in a KPI
     why = threshold_why if verdict is by_threshold and verdict is not Verdict.PASS else reference_why
     return {
         "kpi": kpi,

@@ -4,8 +4,9 @@
              their processes (:mod:`dynapi_bench.plan`)
 2. timing    every side's benchmarks in fresh processes taken in turn (lockstep)
 3. memory    the suite under memray per side, with the profiles beside it (neither measures time)
-4. judge     typed rows in memory -> one judge against a baseline or the base commit
-5. write     results.json (and base-results.json), summary.json, summary.md, index.html
+4. write     results.json (and base-results.json), kept even if the judge refuses them
+5. judge     the typed rows in memory -> one judge against a baseline or the base commit
+             -> summary.json, summary.md, index.html
 
 Exit code: 0 every KPI holds, 1 a KPI crossed, 2 unusable input or a pass that could not run.
 """
@@ -21,16 +22,16 @@ from pathlib import Path
 from dynapi_bench.baselines import newest_baseline, save_baseline
 from dynapi_bench.collect import side_results
 from dynapi_bench.errors import ExitCode
-from dynapi_bench.judge import Judgement, judge
+from dynapi_bench.judge import judge
 from dynapi_bench.measure import MemoryOutput, measure_memory, measure_timing
 from dynapi_bench.plan import Plan, Side
-from dynapi_bench.profiles import flamegraphs, profile_kpis
+from dynapi_bench.profiles import Profile, flamegraphs, profile_kpis
 from dynapi_bench.project import Project
 from dynapi_bench.reference import BaseCommit, Baseline, Reference
 from dynapi_bench.render import render_markdown, render_table, summary
 from dynapi_bench.report import history, write_report
-from dynapi_bench.results import Results, atomic_write_json, load_results
-from dynapi_bench.thresholds import Thresholds, load_thresholds
+from dynapi_bench.results import atomic_write_json, load_results, machine_id
+from dynapi_bench.thresholds import load_thresholds
 from dynapi_bench.worktree import environments, prepare_base
 from framework.files import atomic_write_text
 
@@ -76,7 +77,7 @@ def _sides(project: Project, against: str | None) -> tuple[tuple[Side, ...], str
     return (Side("base", base.path, base_python), Side("head", project.root, head_python)), base.sha
 
 
-def _memory_and_profiles(plan: Plan, project: Project, reports: Path) -> tuple[dict[str, MemoryOutput], list[str]]:
+def _memory_and_profiles(plan: Plan, project: Project, reports: Path) -> tuple[dict[str, MemoryOutput], list[Profile]]:
     """The memory passes and the profiles side by side on the two cores (memray counts
     allocations, which contention does not change); then the flamegraphs of head's."""
     head = plan.sides[-1]
@@ -86,46 +87,24 @@ def _memory_and_profiles(plan: Plan, project: Project, reports: Path) -> tuple[d
         found = {name: job.result() for name, job in memory.items()}
         written = profiles.result()
     written += flamegraphs(head, found[head.name], reports / "profiles", plan.raw)
+    for side in plan.sides:  # several MB a test; the flamegraphs are made
+        shutil.rmtree(plan.folder(side, "memory") / "captures", ignore_errors=True)
     return found, written
 
 
-def _reference(
-    options: RunOptions, project: Project, results: dict[str, Results], base_sha: str | None, machine: str
-) -> Reference | None:
-    if base_sha is not None and options.against is not None:
-        return BaseCommit(results["base"], options.against, base_sha)
-    path = newest_baseline(options.baselines or project.baselines, machine)
+def _baseline(options: RunOptions, project: Project) -> Baseline | None:
+    """The newest baseline of this machine kind, read before anything is measured, so that
+    an unusable one costs no run."""
+    path = newest_baseline(options.baselines or project.baselines, machine_id())
     return Baseline(load_results(path)) if path is not None else None
-
-
-def _write(
-    reports: Path,
-    *,
-    judgement: Judgement,
-    results: dict[str, Results],
-    profiles: list[str],
-    baselines: Path,
-    thresholds: Thresholds,
-) -> list[Path]:
-    """Every output file, once, from the same judgement."""
-    written = []
-    for name, side in results.items():
-        path = reports / ("results.json" if name == "head" else f"{name}-results.json")
-        side.save(path)
-        written.append(path)
-    atomic_write_json(reports / "summary.json", summary(judgement))
-    atomic_write_text(reports / "summary.md", render_markdown(judgement, profiles))
-    series, notes = history(baselines, judgement.run.machine, thresholds)
-    for note in notes:  # a saved baseline the history plot could not read
-        print(f"note: {note}", flush=True)
-    written += [reports / "summary.json", reports / "summary.md", write_report(reports, judgement, series, profiles)]
-    return written
 
 
 def run(project: Project, options: RunOptions) -> int:
     """Measure every KPI, judge it, write the reports; return the exit code."""
     reports = options.reports or project.reports
-    thresholds = load_thresholds(options.thresholds or project.thresholds)  # bad rules fail before measuring
+    baselines = options.baselines or project.baselines
+    thresholds = load_thresholds(options.thresholds or project.thresholds)  # bad input fails before measuring
+    baseline = None if options.against else _baseline(options, project)
     sides, base_sha = _sides(project, options.against)
     plan = Plan.for_run(sides, reports / "raw", quick=options.quick)
     progress = Progress(4)
@@ -135,28 +114,35 @@ def run(project: Project, options: RunOptions) -> int:
     progress.done(f"{plan.processes * len(sides)} processes")
     progress.step("memory + profiles", "the suite under memray; pyinstrument per KPI beside it")
     memory, profiles = _memory_and_profiles(plan, project, reports)
-    progress.done("profiles: " + ", ".join(profiles))
-    progress.step("judge", "thresholds and " + ("the base commit" if base_sha else "the newest baseline"))
+    progress.done("profiles: " + ", ".join(f"{p.path} ({p.shows})" for p in profiles))
+    progress.step(
+        "write and judge",
+        "results first, then the verdict: thresholds and "
+        + ("the base commit" if base_sha else "the newest baseline of this machine kind"),
+    )
     results = {
         side.name: side_results(side.name, timing[side.name], memory[side.name], quick=plan.quick) for side in sides
     }
-    reference = _reference(options, project, results, base_sha, results["head"].machine)
-    judgement = judge(results["head"], thresholds, reference, gated=options.gated)
-    progress.done(judgement.describe())
-    progress.step("write", "results, summary.json, summary.md, index.html")
-    written = _write(
-        reports,
-        judgement=judgement,
-        results=results,
-        profiles=[f"profiles/{p.split(' ')[0]}" for p in profiles],
-        baselines=options.baselines or project.baselines,
-        thresholds=thresholds,
+    written = []
+    for name, side in results.items():  # the measurements are kept even if the judge refuses them
+        path = reports / ("results.json" if name == "head" else f"{name}-results.json")
+        side.save(path)
+        written.append(path)
+    if base_sha is None:
+        (reports / "base-results.json").unlink(missing_ok=True)  # an earlier --against's, not this run's
+    reference: Reference | None = (
+        BaseCommit(results["base"], options.against, base_sha) if base_sha and options.against else baseline
     )
+    judgement = judge(results["head"], thresholds, reference, gated=options.gated)
+    paths = [p.path for p in profiles]
+    series, notes = history(baselines, results["head"], thresholds)
+    atomic_write_json(reports / "summary.json", summary(judgement))
+    atomic_write_text(reports / "summary.md", render_markdown(judgement, paths))
+    written += [reports / "summary.json", reports / "summary.md"]
+    written.append(write_report(reports, judgement, series, paths, notes=notes))
     progress.done(", ".join(str(p) for p in written))
     if options.save_baseline:
-        print(f"baseline saved: {save_baseline(results['head'], options.baselines or project.baselines)}")
-    for side in sides:  # several MB a test; the flamegraphs are made
-        shutil.rmtree(plan.folder(side, "memory") / "captures", ignore_errors=True)
+        print(f"baseline saved: {save_baseline(results['head'], baselines)}")
     print(render_table(judgement), flush=True)
     return int(judgement.exit_code)
 
@@ -168,5 +154,5 @@ def profile(project: Project, reports: Path | None = None) -> int:
     progress = Progress(1)
     progress.step("profiles", "the suite under memray; pyinstrument per KPI beside it")
     _, written = _memory_and_profiles(plan, project, out)
-    progress.done(", ".join(written))
+    progress.done(", ".join(f"{p.path} ({p.shows})" for p in written))
     return int(ExitCode.OK)

@@ -10,6 +10,7 @@ while and measures nothing (``$DYNAPI_PROFILE_SECONDS``, :mod:`dynapi_bench.prot
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from dynapi_bench.errors import PassError
@@ -17,7 +18,7 @@ from dynapi_bench.measure import MemoryOutput, pytest_cmd, spawn
 from dynapi_bench.plan import Side
 from dynapi_bench.protocol import PROFILE_ENV
 
-__all__ = ["PROFILED", "flamegraphs", "profile_kpis"]
+__all__ = ["PROFILED", "Profile", "flamegraphs", "profile_kpis"]
 
 PROFILE_SECONDS = "0.1"  # per benchmark: enough samples at pyinstrument's 1 ms interval
 
@@ -27,6 +28,14 @@ PROFILED = {
     "data_generation": "test_data_generation.py",
     "response_validation": "test_response_validation.py",
 }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One profile written: its path relative to the reports folder, and what it shows."""
+
+    path: str
+    shows: str
 
 
 def _pyinstrument(side: Side, target: Path, *pytest_args: str) -> list[str]:
@@ -43,7 +52,7 @@ def _pyinstrument(side: Side, target: Path, *pytest_args: str) -> list[str]:
     ]
 
 
-def profile_kpis(side: Side, suite: Path, out: Path, raw: Path) -> list[str]:
+def profile_kpis(side: Side, suite: Path, out: Path, raw: Path) -> list[Profile]:
     """``out/<kpi>.html`` for every profiled KPI and for ``test_execution`` (the suite)."""
     out.mkdir(parents=True, exist_ok=True)
     runs = {
@@ -55,10 +64,10 @@ def profile_kpis(side: Side, suite: Path, out: Path, raw: Path) -> list[str]:
         log = raw / f"profile-{kpi}.log"
         if spawn(cmd, log, env=side.environ(**{PROFILE_ENV: PROFILE_SECONDS}), cwd=side.root).returncode != 0:
             raise PassError(f"profiling {kpi} failed; see {log}")
-    return [f"{kpi}.html" for kpi in runs]
+    return [Profile(f"{out.name}/{kpi}.html", kpi) for kpi in runs]
 
 
-def flamegraphs(side: Side, memory: MemoryOutput, out: Path, raw: Path, keep: int = 3) -> list[str]:
+def flamegraphs(side: Side, memory: MemoryOutput, out: Path, raw: Path, keep: int = 3) -> list[Profile]:
     """``out/memray-<n>.html`` for the ``keep`` heaviest tests of the memory pass."""
     for old in out.glob("memray-*.html"):
         old.unlink()
@@ -70,5 +79,5 @@ def flamegraphs(side: Side, memory: MemoryOutput, out: Path, raw: Path, keep: in
         cmd = [side.python, "-m", "memray", "flamegraph", "--force", "-o", str(target), str(record["capture"])]
         if spawn(cmd, log).returncode != 0:
             raise PassError(f"memray flamegraph of {test} failed; see {log}")
-        written.append(f"{target.name} ({test})")
+        written.append(Profile(f"{out.name}/{target.name}", test))
     return written

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from dynapi_bench.results import Results, Row
 from dynapi_bench.stats import estimate, unpaired_p
@@ -37,12 +37,21 @@ class Change:
 
 
 class Reference(Protocol):
-    """A kind of reference: how it compares a row and how it says so."""
+    """A kind of reference: how it compares a row, and how every report names it."""
 
-    # Read-only, so that frozen dataclasses (Baseline, BaseCommit) satisfy the protocol.
     @property
     def kind(self) -> str:
-        """``baseline`` or ``base``: the column header."""
+        """The column header: ``baseline`` or ``base``."""
+        ...
+
+    @property
+    def head(self) -> str:
+        """The header of this run's column: ``value`` or ``head``."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """The reference in a plot's legend."""
         ...
 
     @property
@@ -54,22 +63,60 @@ class Reference(Protocol):
 
     def describe(self, alpha: float) -> str: ...
 
+    def confirm(self) -> str:
+        """What would confirm an inconclusive change."""
+        ...
+
+    def format_change(self, change: float, low: float, high: float) -> str:
+        """A change as this reference states it."""
+        ...
+
+    def info(self) -> dict[str, Any]:
+        """Where the reference comes from, for summary.json."""
+        ...
+
+
+def _paired(row: Row, other: Row) -> tuple[list[float], list[float]] | None:
+    """Memory per test: the same tests on both sides, in one order (None without peaks)."""
+    if row.keyed is None or other.keyed is None:
+        return None
+    common = sorted(set(row.keyed) & set(other.keyed))
+    return [other.keyed[k] for k in common], [row.keyed[k] for k in common]
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
 
 @dataclass(frozen=True)
 class Baseline:
-    """A stored run of another hour: the ratio of medians; significance where both sides'
-    process medians (the unit of replication) and raw samples agree."""
+    """A stored run of another hour: the ratio of the rows' values (fastest processes);
+    significance where both the raw samples and the process medians (the unit of
+    replication) say so. Memory per test is paired test by test: it does not drift, and
+    unpaired peaks of tests of very different sizes hide a uniform growth."""
 
     results: Results
     kind: str = "baseline"
+    head: str = "value"
+
+    @property
+    def label(self) -> str:
+        return "baseline"
 
     def compare(self, row: Row, other: Row) -> Change:
+        paired = _paired(row, other)
+        if paired is not None:
+            up = estimate(*paired)
+            down = estimate(paired[1], paired[0], interval=False)
+            return Change(up.ratio, up.low, up.high, up.p_value, down.p_value, up.pairs)
         ratio = row.value / other.value if other.value > 0 else (1.0 if row.value == 0 else math.inf)
         p = {}
         for alternative in ("greater", "less"):
             found = unpaired_p(row.samples, other.samples, alternative)
             if row.process is not None and other.process is not None:
-                found = max(found, unpaired_p(row.process, other.process, alternative))
+                # The process is the unit of replication: where it allows no test, nothing is significant.
+                by_process = unpaired_p(row.process, other.process, alternative)
+                found = math.nan if math.isnan(by_process) else max(found, by_process)
             p[alternative] = found
         n = len(row.process) if row.process is not None else len(row.samples)
         return Change(ratio, p_up=p["greater"], p_down=p["less"], n=n)
@@ -81,10 +128,26 @@ class Baseline:
         r = self.results
         name = r.path.name if r.path is not None else r.commit
         return (
-            f"baseline {name} (commit {r.commit}, {r.datetime[:19]}, machine {r.machine}): a change counts when it "
-            f"is larger than the KPI's allowed change and significant (one-sided Mann-Whitney U on raw samples and "
-            f"on process medians, p < {alpha:g}), or larger than the large-change factor whatever the statistics"
+            f"baseline {name} (commit {r.commit}, {r.datetime[:19]}, machine {r.machine}): values are each row's "
+            f"fastest process; a change counts when it is larger than the KPI's allowed change and significant "
+            f"(one-sided Mann-Whitney U on raw samples and on process medians, p < {alpha:g}; memory per test compared "
+            f"test by test), or larger than the large-change factor whatever the statistics"
         )
+
+    def confirm(self) -> str:
+        return "confirm with a full run (5 processes) or --against"
+
+    def format_change(self, change: float, low: float, high: float) -> str:
+        return f"{change:+.1%}" if _finite(change) else "-"
+
+    def info(self) -> dict[str, Any]:
+        r = self.results
+        return {
+            "machine": r.machine,
+            "commit": r.commit,
+            "datetime": r.datetime,
+            "path": str(r.path) if r.path else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -96,12 +159,17 @@ class BaseCommit:
     ref: str
     sha: str
     kind: str = "base"
+    head: str = "head"
     interval: bool = True  # False skips the bootstrap: the self-test judges thousands of comparisons
 
+    @property
+    def label(self) -> str:
+        return f"base {self.sha[:12]}"
+
     def compare(self, row: Row, other: Row) -> Change:
-        if row.keyed is not None and other.keyed is not None:  # memory: the same test on both sides
-            common = sorted(set(row.keyed) & set(other.keyed))
-            base, head = [other.keyed[k] for k in common], [row.keyed[k] for k in common]
+        paired = _paired(row, other)
+        if paired is not None:
+            base, head = paired
         elif row.process is not None and other.process is not None:
             base, head = list(other.process), list(row.process)
         else:
@@ -115,7 +183,20 @@ class BaseCommit:
 
     def describe(self, alpha: float) -> str:
         return (
-            f"base {self.ref} (commit {self.sha[:12]}) measured in this run, processes taken in turn: a change "
-            f"counts when the median of paired head/base ratios is larger than the KPI's allowed change and a "
+            f"base {self.ref} (commit {self.sha[:12]}) measured in this run, processes taken in turn: values are "
+            f"each side's fastest process, the change is the median of the paired head/base ratios (its 98% "
+            f"interval in brackets); a change counts when it is larger than the KPI's allowed change and a "
             f"one-sided sign test agrees (p < {alpha:g}), or when it is larger than the large-change factor"
         )
+
+    def confirm(self) -> str:
+        return "run --against again to add pairs"
+
+    def format_change(self, change: float, low: float, high: float) -> str:
+        if not _finite(change):
+            return "-"
+        interval = f" [{low:.3f}, {high:.3f}]" if _finite(low) and _finite(high) else ""
+        return f"x{change + 1:.3f}{interval}"
+
+    def info(self) -> dict[str, Any]:
+        return {"ref": self.ref, "sha": self.sha}

@@ -18,7 +18,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dynapi_bench.judge import Judgement
-from dynapi_bench.reference import BaseCommit, Baseline, Reference
+from dynapi_bench.reference import Reference
 
 __all__ = [
     "change_text",
@@ -59,14 +59,11 @@ def _fmt(value: Any, spec: str = ".4g") -> str:
 
 
 def change_text(reference: Reference | None, ratio: float, low: float, high: float) -> str:
-    """A change as its reference states it: ``x1.103 [1.050, 1.160]`` (ratio and interval)
-    against a base commit, ``+10.3%`` against a baseline, ``-`` without a figure."""
+    """A change as its reference states it (``x1.103 [1.050, 1.160]`` against a base commit,
+    ``+10.3%`` against a baseline), ``-`` without a figure."""
     if reference is None or not _finite(ratio):
         return "-"
-    if isinstance(reference, BaseCommit):
-        interval = f" [{low:.3f}, {high:.3f}]" if _finite(low) and _finite(high) else ""
-        return f"x{ratio:.3f}{interval}"
-    return f"{ratio - 1:+.1%}"
+    return reference.format_change(float(ratio) - 1, float(low), float(high))
 
 
 def kpi_lines(j: Judgement) -> list[dict[str, Any]]:
@@ -141,11 +138,7 @@ def _results_info(r: Any) -> dict[str, Any]:
 def _reference_info(j: Judgement) -> dict[str, Any]:
     ref = j.reference
     info: dict[str, Any] = {"kind": ref.kind if ref is not None else None, "description": j.describe()}
-    if isinstance(ref, Baseline):
-        info |= _results_info(ref.results)
-    elif isinstance(ref, BaseCommit):
-        info |= {"ref": ref.ref, "sha": ref.sha}
-    return info
+    return info | (ref.info() if ref is not None else {})
 
 
 def summary(j: Judgement) -> dict[str, Any]:
@@ -203,7 +196,7 @@ def render_markdown(j: Judgement, profiles: Sequence[str] = ()) -> str:
         describe=j.describe(),
         notes=j.notes,
         reference=reference_header(ref) if ref is not None else None,
-        head="head" if isinstance(ref, BaseCommit) else "value",
+        head=ref.head if ref is not None else "value",
         lines=kpi_lines(j),
         profiles=[(Path(p).stem, p) for p in profiles],
     )

@@ -22,12 +22,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from dynapi_bench.errors import BenchError
-from dynapi_bench.judge import Judgement, judge
-from dynapi_bench.reference import BaseCommit, Reference
+from dynapi_bench.judge import Judgement
+from dynapi_bench.reference import Reference
 from dynapi_bench.render import change_text, kpi_lines, reference_header, render_template
-from dynapi_bench.results import load_results
+from dynapi_bench.results import Results, load_results
 from dynapi_bench.thresholds import Thresholds
-from dynapi_bench.units import dimension
+from dynapi_bench.units import dimension, scale
 from framework.files import atomic_write_text
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "distribution_plot",
     "history",
     "history_plot",
+    "kpi_levels",
     "reference_label",
     "render_template",
     "write_report",
@@ -56,9 +57,7 @@ def _svg(fig: Figure) -> str:
 
 def reference_label(reference: Reference | None) -> str:
     """The reference's name in a legend: ``baseline``, or ``base <sha>`` for a base commit."""
-    if isinstance(reference, BaseCommit):
-        return f"base {reference.sha[:12]}"
-    return reference.kind if reference is not None else "reference"
+    return reference.label if reference is not None else "reference"
 
 
 def _arrays(column: pd.Series) -> list[np.ndarray]:
@@ -100,26 +99,40 @@ def distribution_plot(rows: pd.DataFrame, unit: str, target: float, threshold: f
     return _svg(fig)
 
 
-def history(baselines_dir: Path, machine: str, thresholds: Thresholds) -> tuple[History, list[str]]:
-    """Each KPI's value in every saved baseline of ``machine``, oldest first, and notes on
-    the files skipped. The value is the deciding row's, from the same judge as the run."""
+def kpi_levels(results: Results, thresholds: Thresholds) -> dict[str, float]:
+    """Each KPI's level in its unit: the geometric mean of its cases' values, so that runs
+    with different deciding rows stay comparable in a history."""
+    levels = {}
+    for kpi in results.kpis:
+        rule = thresholds.kpis.get(kpi)
+        values = [r.value for r in results.rows if r.kpi == kpi and r.value > 0]
+        if rule is not None and values:
+            levels[kpi] = float(np.exp(np.mean(np.log(values)))) / scale(rule.unit)
+    return levels
+
+
+def history(baselines_dir: Path, run: Results, thresholds: Thresholds) -> tuple[History, list[str]]:
+    """Each KPI's level (:func:`kpi_levels`) in every saved baseline of the run's machine
+    kind, oldest first, then this run's; and notes on the files skipped."""
     notes: list[str] = []
     series: History = {}
-    for path in sorted((baselines_dir / machine).glob("*.json")):
+    points = []
+    for path in sorted((baselines_dir / run.machine).glob("*.json")):
         try:
-            past = judge(load_results(path), thresholds)
+            points.append((path.name[:16], kpi_levels(load_results(path), thresholds)))
         except BenchError as exc:
             notes.append(f"history skips {path.name}: {exc}")
-            continue
-        for kpi, value in zip(past.kpis["kpi"], past.kpis["value"], strict=True):
-            series.setdefault(str(kpi), []).append((path.name[:16], float(value)))
+    points.append(("this run", kpi_levels(run, thresholds)))
+    for label, levels in points:
+        for kpi, level in levels.items():
+            series.setdefault(kpi, []).append((label, level))
     return series, notes
 
 
-def history_plot(points: list[tuple[str, float]], current: float, unit: str, threshold: float) -> str:
-    """The KPI's value across saved baselines and this run, with its threshold."""
-    labels = [p[0] for p in points] + ["this run"]
-    values = [p[1] for p in points] + [current]
+def history_plot(points: list[tuple[str, float]], unit: str, threshold: float) -> str:
+    """A KPI's level across saved baselines and this run, with its threshold."""
+    labels = [p[0] for p in points]
+    values = [p[1] for p in points]
     finite = [v for v in values if np.isfinite(v)] or [0.0]
     fig, ax = plt.subplots(figsize=(8, 2.2))
     ax.plot(labels, values, marker="o", color=_RUN)
@@ -175,7 +188,7 @@ def write_report(
     label = reference_label(j.reference)
     lines = kpi_lines(j)
     sections = []
-    for line, k in zip(lines, j.kpis.to_dict("records"), strict=True):
+    for line in lines:
         rule = j.thresholds.kpis[line["kpi"]]
         rows = j.rows[j.rows["kpi"] == line["kpi"]]
         points = history.get(line["kpi"], [])
@@ -184,8 +197,8 @@ def write_report(
                 "line": line,
                 "description": rule.description,
                 "plot": distribution_plot(rows, rule.unit, rule.target, rule.threshold, label),
-                "history": history_plot(points, float(k["value"]), rule.unit, rule.threshold),
-                "history_count": len(points),
+                "history": history_plot(points, rule.unit, rule.threshold),
+                "history_count": sum(label != "this run" for label, _ in points),
                 "rows": _row_lines(j, rows),
                 "profiles": _profiles_of(line["kpi"], rule.unit, profiles),
             }

@@ -2,7 +2,7 @@
 
 A :class:`Row` is one benchmark of one KPI: every sample in base units (seconds or bytes)
 per item, each process's median (the unit of replication), and for memory each test's peak
-by its node id; its value is its fastest process's median (:attr:`Row.value`).
+by its node id; its value is, for time, its fastest process's median (:attr:`Row.value`).
 :class:`Results` is one side of a run, or a stored baseline. The harness builds them in
 memory and writes them once; :func:`load_results` reads a file back for ``dynapi-bench
 check`` and for baselines, and turns anything unusable into one line naming the file, the
@@ -50,12 +50,13 @@ class Row:
 
     @property
     def value(self) -> float:
-        """The fastest process's median where several processes ran, else the median of the
-        samples. Noise on a shared machine only adds time, and here it comes in spells that
-        last whole processes: between two runs of one commit the median of the process
-        medians moved by up to x1.6 per KPI, the fastest process by up to x1.2
-        (docs/methodology.md)."""
-        return float(np.min(self.process) if self.process is not None else np.median(self.samples))
+        """For time, the fastest process's median where several processes ran: noise on a
+        shared machine only adds time, and here it comes in spells that last whole processes
+        (between runs of one commit the median of the process medians moved by up to x1.63
+        per KPI, the fastest process by up to x1.45; docs/methodology.md). For memory, and
+        for a row without processes, the median."""
+        values = self.process if self.process is not None else self.samples
+        return float(np.min(values) if self.measure == "time" and self.process is not None else np.median(values))
 
     def entry(self) -> dict[str, Any]:
         """This row as a pytest-benchmark entry (stats by pytest-benchmark's own ``Stats``)."""

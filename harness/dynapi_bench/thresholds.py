@@ -2,7 +2,7 @@
 
 Besides each KPI's unit, target, threshold and allowed changes, the file sets the
 large-change factors: a change beyond them fails whatever the statistics say (asv's rule),
-since stored baselines of one commit drift by up to 1.43x per KPI on this machine.
+since stored baselines of one commit drift by up to x1.45 per KPI on this machine.
 """
 
 from __future__ import annotations

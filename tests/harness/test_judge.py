@@ -111,7 +111,7 @@ def test_an_unconfirmed_change_is_inconclusive_not_a_regression(thresholds: Thre
     assert found["verdict"] == "inconclusive"
     assert found["why"] == (
         f"x{found['ratio']:.3f} > allowed +10% but not confirmed (p={found['p_value']:.2g}, needs < 0.01); "
-        "confirm with --against or a full run"
+        "confirm with a full run (5 processes) or --against"
     )
     assert j.verdict is Verdict.WARN
     assert j.exit_code is ExitCode.OK
@@ -156,7 +156,10 @@ def test_threshold_fails_without_baseline(thresholds: Thresholds, synthetic: Syn
     assert {k for k, v in found.items() if v != "pass"} == {"test_execution"}
     assert row(j, "test_execution[case]")["why"] == f"{row(j, 'test_execution[case]')['value']:.4g} ms > threshold 500"
     assert j.exit_code is ExitCode.REGRESSION
-    assert j.describe() == "no reference: thresholds only; save a baseline with `nox -s bench -- --save-baseline`"
+    assert (
+        j.describe()
+        == "no baseline of this machine kind: thresholds only; save one with `nox -s bench -- --save-baseline`"
+    )
 
 
 def test_above_target_warns(thresholds: Thresholds, synthetic: Synthetic) -> None:
@@ -328,7 +331,7 @@ def test_same_run_memory_pairs_the_same_tests(thresholds: Thresholds) -> None:
         (
             Change(1.2, p_up=0.2),
             Verdict.INCONCLUSIVE,
-            "x1.200 > allowed +10% but not confirmed (p=0.2, needs < 0.01); confirm with --against or a full run",
+            "x1.200 > allowed +10% but not confirmed (p=0.2, needs < 0.01); confirm with more processes",
         ),
         (Change(1.7), Verdict.REGRESSION, "x1.700 is beyond the large-change factor x1.6 (no test possible)"),
         (Change(0.8, p_down=0.001), Verdict.IMPROVED, "x0.800"),
@@ -350,8 +353,8 @@ def test_verdicts_by_severity() -> None:
         "warn",
         "missing",
         "improved",
-        "new",
         "pass",
+        "new",
     ]
 
 

@@ -92,7 +92,7 @@ def test_table_without_reference_and_with_notes(thresholds: Thresholds) -> None:
     lines = render_table(j).splitlines()
     assert lines[:2] == [
         "history skips x.json: broken",
-        "no reference: thresholds only; save a baseline with `nox -s bench -- --save-baseline`",
+        "no baseline of this machine kind: thresholds only; save one with `nox -s bench -- --save-baseline`",
     ]
     assert words(lines[2]) == "KPI unit case value target threshold goal - change p verdict why"
     assert words(lines[3]) == "config_load ms config_load[v1] 800 50 100 5 missed - - - FAIL 800 ms > threshold 100"

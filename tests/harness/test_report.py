@@ -6,6 +6,7 @@ import html as html_lib
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 from dynapi_bench.judge import judge
 from dynapi_bench.reference import BaseCommit, Baseline
-from dynapi_bench.report import history, render_template, write_report
+from dynapi_bench.report import history, kpi_levels, render_template, write_report
 from dynapi_bench.results import Results, Row, load_results
 from dynapi_bench.thresholds import Thresholds, load_thresholds
 
@@ -51,7 +52,7 @@ def test_report_is_complete_and_offline(
     base = Baseline(load_results(baselines / MACHINE / "20260102T000000Z-c2.json"))
     run = synthetic(seed=9, factors={"data_generation": 2.0, "test_execution": 300})
     j = judge(run, thresholds, base)
-    series, notes = history(baselines, MACHINE, thresholds)
+    series, notes = history(baselines, run, thresholds)
     assert notes == []
     reports = tmp_path / "reports"
     reports.mkdir()
@@ -114,27 +115,37 @@ def test_report_escapes_what_it_shows(synthetic: Synthetic, thresholds: Threshol
     assert "load[&lt;b&gt;x&lt;/b&gt;]" in html
 
 
-def test_history_takes_each_kpis_deciding_value(baselines: Path, thresholds: Thresholds, make_results: Factory) -> None:
-    series, notes = history(baselines, MACHINE, thresholds)
+def test_history_takes_each_kpis_level(baselines: Path, synthetic: Synthetic, thresholds: Thresholds) -> None:
+    run = synthetic(seed=9, factors={"data_generation": 2.0})
+    series, notes = history(baselines, run, thresholds)
     assert notes == []
     assert set(series) == {"config_load", "data_generation", "response_validation", "test_execution", "memory_per_test"}
-    assert [label for label, _ in series["config_load"]] == ["20260100T000000Z", "20260101T000000Z", "20260102T000000Z"]
-    newest = judge(load_results(baselines / MACHINE / "20260102T000000Z-c2.json"), thresholds)
-    assert series["config_load"][-1][1] == newest.kpis.set_index("kpi").loc["config_load", "value"]
+    labels = [label for label, _ in series["data_generation"]]
+    assert labels == ["20260100T000000Z", "20260101T000000Z", "20260102T000000Z", "this run"]
+    # The level is the geometric mean of the KPI's cases, in its unit: the same figure for every point.
+    newest = load_results(baselines / MACHINE / "20260102T000000Z-c2.json")
+    assert series["data_generation"][2][1] == pytest.approx(kpi_levels(newest, thresholds)["data_generation"])
+    cases = [r.value for r in run.rows if r.kpi == "data_generation"]
+    assert series["data_generation"][3][1] == pytest.approx(float(np.exp(np.mean(np.log(cases)))) / 1e-3)
+    assert series["data_generation"][3][1] > 1.8 * series["data_generation"][2][1]  # the 2x shows
 
 
-def test_history_skips_an_unusable_baseline(baselines: Path, thresholds: Thresholds) -> None:
+def test_history_skips_an_unusable_baseline(baselines: Path, synthetic: Synthetic, thresholds: Thresholds) -> None:
     broken = baselines / MACHINE / "20260103T000000Z-bad.json"
     broken.write_text("{}")
-    series, notes = history(baselines, MACHINE, thresholds)
+    series, notes = history(baselines, synthetic(seed=9), thresholds)
     assert notes == [
         f"history skips 20260103T000000Z-bad.json: {broken}: no 'benchmarks' list; expected pytest-benchmark JSON (--benchmark-json)"
     ]
-    assert len(series["config_load"]) == 3
+    assert len(series["config_load"]) == 4  # three baselines and this run
 
 
-def test_history_of_a_machine_without_baselines(baselines: Path, thresholds: Thresholds) -> None:
-    assert history(baselines, "never-seen", thresholds) == ({}, [])
+def test_history_of_a_machine_without_baselines(baselines: Path, synthetic: Synthetic, thresholds: Thresholds) -> None:
+    run = replace(synthetic(seed=9), machine="never-seen")
+    series, notes = history(baselines, run, thresholds)
+    assert notes == []
+    assert series
+    assert all([label for label, _ in points] == ["this run"] for points in series.values())
 
 
 def test_render_template_serves_other_pages() -> None:

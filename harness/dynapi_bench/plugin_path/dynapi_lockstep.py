@@ -1,7 +1,8 @@
-"""pytest plugin: run each test only on the coordinator's turn (``framework.perf.lockstep``).
+"""pytest plugin: run each test only on the coordinator's turn (``dynapi_bench.lockstep``).
 
 Loaded by path (this directory on PYTHONPATH, ``-p dynapi_lockstep``) so that it works in
-the environment of any base commit, even one older than the plugin. Standard library only.
+whichever environment a side runs in: a base's own virtualenv, or the one both sides share.
+Standard library only.
 Protocol, one line each way: ``ready <nodeid>`` -> ``go`` -> ``done``; at the end
 ``end`` -> ``go``, so that no process exits (and writes its JSON) while another measures.
 """
