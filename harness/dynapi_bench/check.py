@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dynapi_bench.errors import BenchError
 from dynapi_bench.judge import judge
 from dynapi_bench.reference import Baseline
 from dynapi_bench.render import render_table, summary
@@ -23,5 +24,10 @@ def check(
     judgement = judge(results, rules, reference, gated=gated)
     print(render_table(judgement))
     if summary_path is not None:
-        atomic_write_json(summary_path, summary(judgement))
+        try:
+            atomic_write_json(summary_path, summary(judgement))
+        except OSError as exc:
+            raise BenchError(
+                f"--summary {summary_path}: cannot be written ({exc.strerror}); name a file in a writable folder"
+            ) from None
     return int(judgement.exit_code)

@@ -1,6 +1,7 @@
 """``dynapi-bench``: one command with subcommands, in the style of asv and pyperf.
 
     dynapi-bench run [--quick | --against REF] [--save-baseline] [--no-baseline-gate]
+                     (--save-baseline not with --quick or --against; --no-baseline-gate not with --against)
     dynapi-bench check RUN.json [BASELINE.json] [--summary PATH]
     dynapi-bench selftest [--cycles N] [--pairs K] [--comparisons M]
     dynapi-bench profile
@@ -32,6 +33,21 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(ExitCode.BAD_INPUT, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
+# Options of `run` that cannot go together, and why (argparse's groups cannot say it).
+_CONFLICTS = (
+    ("quick", "save_baseline", "a baseline of 3 processes can never be significant against a quick run"),
+    ("against", "save_baseline", "processes taken in turn with a base are not a baseline"),
+    ("against", "no_baseline_gate", "--against judges against the base commit, not a baseline"),
+)
+
+
+def _conflict(args: argparse.Namespace) -> str | None:
+    for first, second, why in _CONFLICTS:
+        if getattr(args, first) and getattr(args, second):
+            return f"argument --{second.replace('_', '-')}: not allowed with argument --{first} ({why})"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,7 +140,12 @@ def main(argv: list[str] | None = None, *, prog: str = "dynapi-bench") -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
         args.insert(0, "run")  # `dynapi-bench --quick` reads as `dynapi-bench run --quick`
-    parsed = _parser().parse_args(args)
+    parser = _parser()
+    parsed = parser.parse_args(args)
+    conflict = _conflict(parsed) if parsed.command == "run" else None
+    if conflict:
+        print(f"{prog} run: error: {conflict}; see {prog} run --help", file=sys.stderr)
+        return int(ExitCode.BAD_INPUT)
     try:
         return _dispatch(parsed)
     except BenchError as exc:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from dynapi_bench.errors import PassError, ResultsError
 from dynapi_bench.measure import MemoryOutput, ProcessOutput
 from dynapi_bench.results import Results, Row, machine_id
 
@@ -31,13 +33,22 @@ def timing_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
     samples: dict[str, list[float]] = defaultdict(list)
     values: dict[str, list[float]] = defaultdict(list)
     first: dict[str, dict[str, Any]] = {}
-    for output in outputs:
+    for k, output in enumerate(outputs):
+        seen: set[str] = set()
         for entry in output.benchmark_json.get("benchmarks", []):
             info = entry.get("extra_info") or {}
             if "kpi" not in info:
                 continue
             name = str(info.get("row") or entry["fullname"])
-            first.setdefault(name, entry)
+            # A `row` tag may gather several runs of one process; anything else seen twice is a mistake.
+            if (name in seen and not info.get("row")) or first.setdefault(name, entry)["extra_info"]["kpi"] != info[
+                "kpi"
+            ]:
+                raise ResultsError(
+                    f"process {k}: benchmark {name!r} appears twice (or under two KPIs); give each benchmark "
+                    "its own name, or the same `row` tag and KPI to its runs"
+                )
+            seen.add(name)
             data = [float(v) for v in entry["stats"]["data"]]
             samples[name].extend(data)
             values[name].append(float(np.median(data)))
@@ -65,7 +76,7 @@ def suite_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
     rss: list[float] = []
     per_test: dict[str, list[float]] = defaultdict(list)
     version_of: dict[str, str] = {}
-    for output in outputs:
+    for k, output in enumerate(outputs):
         for recorded in output.suite_runs:
             this_run = []
             for nodeid, record in recorded["tests"].items():
@@ -73,11 +84,13 @@ def suite_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
                     this_run.append(float(record["duration_s"]))
                     per_test[nodeid].append(float(record["duration_s"]))
                     version_of[nodeid] = str(record["api_version"])
-            if this_run:
-                durations.extend(this_run)
-                run_medians.append(statistics.median(this_run))
-            if recorded.get("peak_rss_bytes") is not None:  # None where the OS does not tell
-                rss.append(float(recorded["peak_rss_bytes"]))
+            if not this_run:  # a run without a passed test would leave base's and head's runs out of line
+                raise PassError(
+                    f"a run of the dynamic suite passed no versioned test (process {k}); run the suite to see why"
+                )
+            durations.extend(this_run)
+            run_medians.append(statistics.median(this_run))
+            rss.append(recorded.get("peak_rss_bytes") or math.nan)  # null where the OS does not tell
     if not durations:
         return []
     medians = {k: statistics.median(v) for k, v in per_test.items()}
@@ -98,7 +111,7 @@ def suite_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
             },
         )
     ]
-    if rss:
+    if rss and not any(math.isnan(v) for v in rss):  # all runs or none: values stay paired by run
         rows.append(
             Row(
                 kpi="suite_peak_rss",

@@ -203,8 +203,18 @@ def load_results(path: Path) -> Results:
     )
 
 
+def _finite(value: Any) -> bool:
+    """A JSON number that is a finite float (a 400-digit integer is valid JSON, but not a figure)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _numbers(values: Iterable[Any]) -> bool:
-    return all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in values)
+    return all(_finite(v) and v >= 0 for v in values)
 
 
 def _row(path: Path, i: int, entry: Any) -> Row | None:
@@ -227,8 +237,11 @@ def _row(path: Path, i: int, entry: Any) -> Row | None:
         raise ResultsError(f"{where}: no raw samples in stats.data; run pytest-benchmark with --benchmark-save-data")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in data):
         raise ResultsError(f"{where}: stats.data holds a value that is not a number; the file is corrupt")
-    if any(math.isnan(v) or math.isinf(v) for v in data):
-        raise ResultsError(f"{where}: stats.data holds NaN or infinity; the file is corrupt, run the benchmarks again")
+    if not all(_finite(v) for v in data):
+        raise ResultsError(
+            f"{where}: stats.data holds NaN, infinity or a number too large for a float; "
+            "the file is corrupt, run the benchmarks again"
+        )
     if any(v < 0 for v in data):
         raise ResultsError(
             f"{where}: stats.data holds a negative {measure}; the file is corrupt, run the benchmarks again"

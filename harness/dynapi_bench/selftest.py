@@ -6,16 +6,16 @@ test as base and head in ``--against``: A and A2 (the same code twice) and B at 
 busy work worth that fraction of each measured call (``benchmarks/inject.py``; nothing
 in ``framework/`` changes). Each side records every benchmark's median per process. A
 comparison is then what ``--against`` does: ``pairs`` cycles, base A, head the condition,
-:func:`framework.perf.ab.estimate` and :func:`~framework.perf.ab.decide` per benchmark, a
-KPI flagged when any of its benchmarks is. Many comparisons come from subsets of the
-cycles (without replacement), so every rate states the cycles and comparisons behind it.
+judged by the run's own judge (:func:`dynapi_bench.judge.judge` with a
+:class:`~dynapi_bench.reference.BaseCommit`), a KPI flagged when any of its rows regresses.
+Many comparisons come from subsets of the cycles (without replacement), so every rate
+states the cycles and comparisons behind it.
 Memory: the suite under memray, base twice and with each test holding +10% and +50% of
 its base peak; a comparison pairs the tests.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from dynapi_bench.collect import memory_rows, suite_rows, timing_rows
-from dynapi_bench.errors import BenchError
+from dynapi_bench.errors import BenchError, ExitCode
 from dynapi_bench.judge import Verdict, judge
 from dynapi_bench.measure import measure_memory, measure_timing
 from dynapi_bench.plan import AB_PAIRS, Plan, Side
@@ -134,6 +134,16 @@ def _regressed(head: Results, base: Results, thresholds: Thresholds) -> set[str]
     return set(j.rows.loc[j.rows["reference_verdict"] == Verdict.REGRESSION.value, "kpi"])
 
 
+def _subsets(cycles: int, pairs: int, wanted: int, rng: random.Random) -> list[tuple[int, ...]]:
+    """Up to ``wanted`` distinct subsets of ``pairs`` cycles, drawn at random (never all
+    of them listed first: 40 cycles choose 12 is 5.6e9)."""
+    wanted = min(wanted, math.comb(cycles, pairs))
+    found: set[tuple[int, ...]] = set()
+    while len(found) < wanted:
+        found.add(tuple(sorted(rng.sample(range(cycles), pairs))))
+    return sorted(found)
+
+
 def timing_matrix(
     sides: dict[str, Results], thresholds: Thresholds, *, pairs: int, comparisons: int, seed: int = 0
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], int]:
@@ -141,9 +151,7 @@ def timing_matrix(
     each comparison judged by the run's own judge."""
     bases = {name: _per_process(sides[name], TIMING_KPIS) for name in ("A", "A2")}
     cycles = min(len(v) for rows in bases["A"].values() for v in rows.values())  # one value a cycle
-    subsets = list(itertools.combinations(range(cycles), pairs))
-    random.Random(seed).shuffle(subsets)
-    subsets = subsets[:comparisons]
+    subsets = _subsets(cycles, pairs, comparisons, random.Random(seed))
     rates: dict[str, dict[str, float]] = {}
     effective: dict[str, dict[str, float]] = {}
     for label, results in sides.items():
@@ -197,10 +205,12 @@ def run_selftest(
     comparisons: int = 300,
 ) -> int:
     """Run the self-test; write ``selftest.json`` and ``selftest.html`` beside the reports."""
-    pairs = pairs or AB_PAIRS
-    cycles = cycles or pairs + 6
+    pairs = AB_PAIRS if pairs is None else pairs
+    cycles = pairs + 6 if cycles is None else cycles
     if not 2 <= pairs <= cycles:
-        raise BenchError(f"--pairs {pairs}: must be between 2 and --cycles ({cycles})")
+        raise BenchError(f"--pairs {pairs}: must be between 2 and --cycles ({cycles}); raise --cycles or lower --pairs")
+    if comparisons < 1:
+        raise BenchError(f"--comparisons {comparisons}: must be at least 1")
     out = reports or project.reports
     rules = load_thresholds(thresholds or project.thresholds)
     raw = out / "selftest"
@@ -245,7 +255,8 @@ def run_selftest(
     page = write_selftest_page(out, data)
     print(f"      written: {out / 'selftest.json'}, {page}", flush=True)
     print(render_matrix(data), flush=True)
-    return 0 if data["met"] else 1
+    # Exit 1 as for a KPI that crossed: here, the gate itself missed its bar.
+    return int(ExitCode.OK if data["met"] else ExitCode.REGRESSION)
 
 
 def render_matrix(data: dict[str, Any]) -> str:

@@ -62,6 +62,8 @@ def load_thresholds(path: Path) -> Thresholds:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ThresholdsError(f"{path}: not found; pass --thresholds PATH") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ThresholdsError(f"{path}: cannot be read ({exc}); name a thresholds YAML file") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)

@@ -74,19 +74,29 @@ _PROJECT_FILES = ("pyproject.toml", "harness/pyproject.toml")
 
 
 def environments(base: BaseTree, repo: Path, cache: Path) -> tuple[str, str]:
-    """The Pythons of base and head. Where both declare the same dependencies, one
-    environment, this one, runs both sides: each imports its own code from its checkout
+    """The Pythons of base and head. Where both declare the same dependencies and have the
+    same ``harness/``, one environment, this one, runs both sides: each imports its own code from its checkout
     (the measured processes start there, and the working directory comes first on
     ``sys.path``), and nothing else differs. Otherwise each side gets an environment built
     alike, side by side (a nox virtualenv beside a plain venv differed 5% in peak RSS)."""
-    same = all((base.path / f).read_bytes() == (repo / f).read_bytes() for f in _PROJECT_FILES)
-    if same and _imports_from(sys.executable, base.path):
+    same = all(_read(base.path / f) == _read(repo / f) for f in _PROJECT_FILES)
+    # The harness (the protocol its benchmarks speak, the lockstep plugin) comes from this
+    # environment: shared only when the base's harness/ is the same as the working tree's.
+    same_harness = (
+        _git(repo, "diff", "--quiet", base.sha, "--", "harness").returncode == 0
+        and not _git(repo, "ls-files", "--others", "--exclude-standard", "--", "harness").stdout.strip()
+    )
+    if same and same_harness and _imports_from(sys.executable, base.path):
         return sys.executable, sys.executable
     digest = hashlib.sha256(b"".join((repo / f).read_bytes() for f in _PROJECT_FILES)).hexdigest()[:12]
     with ThreadPoolExecutor(max_workers=2) as pool:
         base_env = pool.submit(_environment, base.ref, base.sha, base.path, cache)
         head_env = pool.submit(_environment, "HEAD", f"head-{digest}", repo.resolve(), cache)
         return str(base_env.result()), str(head_env.result())
+
+
+def _read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
 
 
 def _imports_from(python: str, root: Path) -> bool:

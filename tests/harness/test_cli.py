@@ -106,7 +106,7 @@ def test_no_subcommand_means_run_with_defaults(project: Path, run: Recorder) -> 
 
 def test_options_first_mean_run(project: Path, run: Recorder) -> None:
     run.code = 1
-    argv = ["--quick", "--save-baseline", "--no-baseline-gate"]
+    argv = ["--save-baseline", "--no-baseline-gate"]
     argv += ["--reports", "out", "--baselines", "../stored", "--thresholds", "rules.yaml"]
     assert main(argv) == 1  # run's exit code, passed through
     assert run.calls == [
@@ -114,7 +114,7 @@ def test_options_first_mean_run(project: Path, run: Recorder) -> None:
             (
                 Project(project),
                 RunOptions(
-                    quick=True,
+                    quick=False,
                     against=None,
                     save_baseline=True,
                     gated=False,
@@ -275,3 +275,31 @@ def test_selftest_main(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             {"reports": None, "thresholds": None, "cycles": None, "pairs": None, "comparisons": 300},
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--quick", "--save-baseline"],
+            "argument --save-baseline: not allowed with argument --quick (a baseline of 3 processes can never be "
+            "significant against a quick run)",
+        ),
+        (
+            ["--against", "HEAD~1", "--save-baseline"],
+            "argument --save-baseline: not allowed with argument --against (processes taken in turn with a base "
+            "are not a baseline)",
+        ),
+        (
+            ["--against", "HEAD~1", "--no-baseline-gate"],
+            "argument --no-baseline-gate: not allowed with argument --against (--against judges against the base "
+            "commit, not a baseline)",
+        ),
+    ],
+)
+def test_conflicting_options_are_one_line_and_exit_2(
+    argv: list[str], message: str, run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"dynapi-bench run: error: {message}; see dynapi-bench run --help\n"
+    assert run.calls == []  # nothing was measured

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dynapi_bench.collect import memory_rows, side_results, suite_rows, timing_rows
-from dynapi_bench.errors import ResultsError
+from dynapi_bench.errors import PassError, ResultsError
 from dynapi_bench.measure import MemoryOutput, ProcessOutput
 from dynapi_bench.results import Row
 
@@ -175,40 +175,47 @@ def test_failed_and_unversioned_tests_are_left_out() -> None:
     assert execution.info["median_by_version_s"] == {"v1": 1.0}
 
 
-def test_a_run_without_a_counted_test_gives_no_value() -> None:
-    outputs = [
-        process(
-            suite=(
-                recorded({A: ("failed", "v1", 50.0)}),
-                recorded({A: ("passed", "v1", 2.0)}),
-            )
-        )
-    ]
-    execution = by_name(suite_rows(outputs))["test_execution"]
-    assert execution.process is not None
-    np.testing.assert_array_equal(execution.process, [2.0])
+def test_a_run_without_a_counted_test_is_an_error() -> None:
+    # Dropping the run would put base's and head's runs out of line: the k-th pairs with the k-th.
+    outputs = [process(suite=(recorded({A: ("failed", "v1", 50.0)}), recorded({A: ("passed", "v1", 2.0)})))]
+    with pytest.raises(PassError) as info:
+        suite_rows(outputs)
+    assert str(info.value) == (
+        "a run of the dynamic suite passed no versioned test (process 0); run the suite to see why"
+    )
 
 
 def test_suite_peak_rss_one_value_per_run() -> None:
     outputs = [
         process(suite=(recorded({A: ("passed", "v1", 1.0)}, 100), recorded({A: ("passed", "v1", 1.0)}, 300))),
-        process(suite=(recorded({A: ("passed", "v1", 1.0)}, None), recorded({A: ("passed", "v1", 1.0)}, 200))),
+        process(suite=(recorded({A: ("passed", "v1", 1.0)}, 250), recorded({A: ("passed", "v1", 1.0)}, 200))),
     ]
     rss = by_name(suite_rows(outputs))["suite_peak_rss"]
     assert (rss.kpi, rss.measure) == ("suite_peak_rss", "memory")
-    np.testing.assert_array_equal(rss.samples, [100.0, 300.0, 200.0])  # None: the OS did not tell
+    np.testing.assert_array_equal(rss.samples, [100.0, 300.0, 250.0, 200.0])
     assert rss.process is not None
-    np.testing.assert_array_equal(rss.process, [100.0, 300.0, 200.0])
+    np.testing.assert_array_equal(rss.process, [100.0, 300.0, 250.0, 200.0])
+    assert rss.value == 225.0  # memory: the median, not the smallest run
 
 
 def test_no_peak_rss_no_row() -> None:
-    rows = suite_rows([process(suite=(recorded({A: ("passed", "v1", 1.0)}, None),))])
-    assert [row.name for row in rows] == ["test_execution"]
+    # One run where the OS did not tell: no row at all, rather than values out of line by run.
+    outputs = [process(suite=(recorded({A: ("passed", "v1", 1.0)}, None), recorded({A: ("passed", "v1", 1.0)}, 9)))]
+    assert [row.name for row in suite_rows(outputs)] == ["test_execution"]
 
 
-def test_no_counted_test_no_suite_rows() -> None:
+def test_no_suite_run_no_suite_rows() -> None:
     assert suite_rows([process()]) == []
-    assert suite_rows([process(suite=(recorded({A: ("failed", "v1", 1.0)}),))]) == []
+
+
+def test_the_same_benchmark_twice_in_a_process_is_an_error() -> None:
+    twice = entry("benchmarks/test_a.py::test_x", [1.0], kpi="config_load")
+    with pytest.raises(ResultsError) as info:
+        timing_rows([process(twice, twice)])
+    assert str(info.value) == (
+        "process 0: benchmark 'benchmarks/test_a.py::test_x' appears twice (or under two KPIs); give each "
+        "benchmark its own name, or the same `row` tag and KPI to its runs"
+    )
 
 
 # -- memory_rows ------------------------------------------------------------------------------------

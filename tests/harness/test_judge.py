@@ -400,3 +400,44 @@ def test_unit_of_the_wrong_dimension(tmp_path: Path, synthetic: Synthetic) -> No
     with pytest.raises(ResultsError) as caught:
         judge(synthetic(seed=1, kpis={"config_load": ("time", 0.004)}), load_thresholds(path))
     assert str(caught.value) == f"{path}: kpis.config_load.unit 'MB' does not measure time; fix the unit"
+
+
+def memory_run(peaks: dict[str, float], commit: str) -> Results:
+    row = Row("memory_per_test", "memory_per_test[v1]", np.asarray(list(peaks.values())), "memory", keyed=peaks)
+    return Results((row,), machine="m", commit=commit, datetime="")
+
+
+@pytest.mark.parametrize("growth", [1.15, 1.3, 1.5])
+def test_memory_growth_against_a_baseline_is_paired_test_by_test(thresholds: Thresholds, growth: float) -> None:
+    # Tests of very different sizes: unpaired, every peak +15..50% was not significant (p 0.01-0.17)
+    # and passed as inconclusive; paired by node id, a uniform growth is certain.
+    rng = np.random.default_rng(3)
+    peaks = {f"t.py::test_{i}[v1]": float(v) for i, v in enumerate(rng.integers(20_000, 2_000_000, 60))}
+    base = memory_run(peaks, "base")
+    run = memory_run({k: v * growth for k, v in peaks.items()}, "head")
+    found = row(against(run, base, thresholds), "memory_per_test[v1]")
+    assert found["ratio"] == pytest.approx(growth)
+    assert found["p_value"] < 0.01
+    assert found["verdict"] == "regression"
+
+
+def test_memory_within_its_allowed_change_passes(thresholds: Thresholds) -> None:
+    rng = np.random.default_rng(3)
+    peaks = {f"t.py::test_{i}[v1]": float(v) for i, v in enumerate(rng.integers(20_000, 2_000_000, 60))}
+    run = memory_run({k: v * 1.05 for k, v in peaks.items()}, "head")
+    assert row(against(run, memory_run(peaks, "base"), thresholds), "memory_per_test[v1]")["verdict"] == "pass"
+
+
+def test_one_process_a_side_is_never_significant(thresholds: Thresholds) -> None:
+    # Thousands of samples from one process a side are not independent: the process-level
+    # test cannot be made, so nothing is significant (the raw samples alone gave p = 2e-67).
+    rng = np.random.default_rng(0)
+    base = Results(
+        (Row("config_load", "load", 0.004 * rng.lognormal(0, 0.02, 2000), process=np.array([0.004])),), "m", "b", ""
+    )
+    run = Results(
+        (Row("config_load", "load", 0.0052 * rng.lognormal(0, 0.02, 2000), process=np.array([0.0052])),), "m", "h", ""
+    )
+    found = row(against(run, base, thresholds), "load")
+    assert math.isnan(found["p_value"])
+    assert found["verdict"] == "inconclusive"

@@ -149,7 +149,7 @@ def _extra(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
         ),
         (
             _sample(float("nan")),
-            "benchmarks[0] (config_load[case]): stats.data holds NaN or infinity; "
+            "benchmarks[0] (config_load[case]): stats.data holds NaN, infinity or a number too large for a float; "
             "the file is corrupt, run the benchmarks again",
         ),
         (

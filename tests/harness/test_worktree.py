@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dynapi_bench import worktree
 from dynapi_bench.errors import WorktreeError
 from dynapi_bench.worktree import environments, prepare_base, resolve_ref
 
@@ -93,3 +94,26 @@ def test_same_dependencies_share_this_environment(repo: Path, tmp_path: Path) ->
     base = prepare_base("HEAD", repo, cache=tmp_path / "cache")
     assert environments(base, repo, tmp_path / "cache") == (sys.executable, sys.executable)
     assert not (tmp_path / "cache" / "envs").exists()  # nothing was built
+
+
+def test_a_different_harness_gets_environments_of_its_own(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same dependencies, but head's harness/ differs from the base's: the base's benchmarks
+    # must speak their own harness's protocol, so both sides get an environment built alike.
+    (repo / "framework").mkdir()
+    (repo / "framework" / "__init__.py").write_text("")
+    (repo / "pyproject.toml").write_text("")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a framework")
+    base = prepare_base("HEAD", repo, cache=tmp_path / "cache")
+    (repo / "harness" / "protocol.py").write_text("CHANGED = True\n")  # head's working tree only
+    built: list[str] = []
+
+    def fake_environment(ref: str, sha: str, path: Path, cache: Path) -> Path:
+        built.append(ref)
+        return Path(f"/envs/{ref}/bin/python")
+
+    monkeypatch.setattr(worktree, "_environment", fake_environment)
+    assert environments(base, repo, tmp_path / "cache") == ("/envs/HEAD/bin/python", "/envs/HEAD/bin/python")
+    assert sorted(built) == ["HEAD", "HEAD"]
