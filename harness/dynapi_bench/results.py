@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from pytest_benchmark.stats import Stats
 
 from dynapi_bench.errors import ResultsError
@@ -117,13 +116,6 @@ class Results:
     @property
     def kpis(self) -> list[str]:
         return list(dict.fromkeys(row.kpi for row in self.rows))
-
-    def frame(self) -> pd.DataFrame:
-        """One line per row: kpi, name, measure, value, n (for pandas judgements)."""
-        return pd.DataFrame(
-            [(r.kpi, r.name, r.measure, r.value, len(r.samples)) for r in self.rows],
-            columns=["kpi", "name", "measure", "value", "n"],
-        )
 
     def to_json(self) -> dict[str, Any]:
         """pytest-benchmark's JSON shape, with the harness's notes under ``dynapi``."""

@@ -69,12 +69,6 @@ def test_entry_is_pytest_benchmark_shaped() -> None:
     assert entry["extra_info"] == {"kpi": "config_load", "items": 2, "measure": "time"}
 
 
-def test_frame() -> None:
-    frame = results_of(Row("config_load", "a", np.array([1.0, 3.0]))).frame()
-    assert frame.to_dict("records") == [{"kpi": "config_load", "name": "a", "measure": "time", "value": 2.0, "n": 2}]
-
-
-# -- duplicates -----------------------------------------------------------------------------------
 def test_duplicate_rows_in_memory() -> None:
     row = Row("config_load", "load[v1]", np.array([1.0]))
     with pytest.raises(ResultsError) as caught:
