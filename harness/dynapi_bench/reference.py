@@ -128,8 +128,8 @@ class Baseline:
         r = self.results
         name = r.path.name if r.path is not None else r.commit
         return (
-            f"baseline {name} (commit {r.commit}, {r.datetime[:19]}, machine {r.machine}): values are each row's "
-            f"fastest process; a change counts when it is larger than the KPI's allowed change and significant "
+            f"baseline {name} (commit {r.commit}, {r.datetime[:19]}, machine {r.machine}): time values are each "
+            f"row's fastest process; a change counts when it is larger than the KPI's allowed change and significant "
             f"(one-sided Mann-Whitney U on raw samples and on process medians, p < {alpha:g}; memory per test compared "
             f"test by test), or larger than the large-change factor whatever the statistics"
         )
@@ -183,7 +183,7 @@ class BaseCommit:
 
     def describe(self, alpha: float) -> str:
         return (
-            f"base {self.ref} (commit {self.sha[:12]}) measured in this run, processes taken in turn: values are "
+            f"base {self.ref} (commit {self.sha[:12]}) measured in this run, processes taken in turn: time values are "
             f"each side's fastest process, the change is the median of the paired head/base ratios (its 98% "
             f"interval in brackets); a change counts when it is larger than the KPI's allowed change and a "
             f"one-sided sign test agrees (p < {alpha:g}), or when it is larger than the large-change factor"
