@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--save-baseline", action="store_true", help="store this run as a new baseline")
     run.add_argument(
-        "--no-baseline-gate", action="store_true", help="report changes against the baseline, fail only on thresholds"
+        "--no-baseline-gate", action="store_true", help="report timing changes against the baseline; thresholds and memory still gate"
     )
     _paths(run, reports=True, baselines=True)
 
@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("run", type=Path, help="results JSON of a run (pytest-benchmark format)")
     check.add_argument("baseline", type=Path, nargs="?", help="results JSON to judge it against")
     check.add_argument("--summary", type=Path, help="also write the verdict as JSON here")
-    check.add_argument("--no-baseline-gate", action="store_true", help="report changes without failing on them")
+    check.add_argument("--no-baseline-gate", action="store_true", help="report timing changes without failing on them")
     _paths(check)
 
     selftest = sub.add_parser("selftest", help="measure the gate: A/A false alarms, detection of injected changes")

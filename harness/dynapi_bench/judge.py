@@ -96,9 +96,14 @@ class Judgement:
 
     @property
     def failed(self) -> list[str]:
-        """KPIs that fail the build."""
-        bad = {Verdict.FAIL.value} | ({Verdict.REGRESSION.value} if self.gated else set())
-        return [str(k) for k, v in zip(self.kpis["kpi"], self.kpis["verdict"], strict=True) if v in bad]
+        """KPIs that fail the build: above a threshold, or regressed. Ungated, a timing
+        regression is reported only; memory, which does not drift, is always gated."""
+        return [
+            str(k["kpi"])
+            for k in self.kpis.to_dict("records")
+            if k["verdict"] == Verdict.FAIL.value
+            or (k["verdict"] == Verdict.REGRESSION.value and (self.gated or dimension(k["unit"]) == "memory"))
+        ]
 
     @property
     def verdict(self) -> Verdict:
@@ -150,7 +155,8 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
             )
         if not gated:
             notes.append(
-                f"changes against the {reference.kind} are reported, not gated (only thresholds fail the build)"
+                f"timing changes against the {reference.kind} are reported, not gated "
+                "(thresholds and memory still fail the build)"
             )
     records: list[dict[str, Any]] = []
     for kpi in run.kpis:

@@ -175,7 +175,9 @@ def test_baseline_gate_off_reports_only(thresholds: Thresholds, synthetic: Synth
     assert j.failed == []  # ... without failing the build
     assert j.verdict is Verdict.WARN
     assert j.exit_code is ExitCode.OK
-    assert j.notes == ["changes against the baseline are reported, not gated (only thresholds fail the build)"]
+    assert j.notes == [
+        "timing changes against the baseline are reported, not gated (thresholds and memory still fail the build)"
+    ]
 
 
 def test_gate_off_still_fails_on_thresholds(thresholds: Thresholds, synthetic: Synthetic) -> None:
@@ -441,3 +443,13 @@ def test_one_process_a_side_is_never_significant(thresholds: Thresholds) -> None
     found = row(against(run, base, thresholds), "load")
     assert math.isnan(found["p_value"])
     assert found["verdict"] == "inconclusive"
+
+
+def test_gate_off_still_fails_on_memory(thresholds: Thresholds) -> None:
+    # Memory does not drift: --no-baseline-gate turns off the timing gate only.
+    rng = np.random.default_rng(3)
+    peaks = {f"t.py::test_{i}[v1]": float(v) for i, v in enumerate(rng.integers(20_000, 2_000_000, 60))}
+    run = memory_run({k: v * 1.3 for k, v in peaks.items()}, "head")
+    j = against(run, memory_run(peaks, "base"), thresholds, gated=False)
+    assert j.failed == ["memory_per_test"]
+    assert j.exit_code is ExitCode.REGRESSION
