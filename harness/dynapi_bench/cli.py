@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--save-baseline", action="store_true", help="store this run as a new baseline")
     run.add_argument(
-        "--no-baseline-gate", action="store_true", help="report timing changes against the baseline; thresholds and memory still gate"
+        "--no-baseline-gate",
+        action="store_true",
+        help="report timing changes against the baseline; thresholds and memory still gate",
     )
     _paths(run, reports=True, baselines=True)
 
