@@ -143,15 +143,16 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
     _check_rules(run, thresholds)
     notes: list[str] = []
     others = reference.results.by_name if reference is not None else {}
+    mine = run.by_name
     if reference is not None:
-        if not set(others) & set(run.by_name):
+        if not set(others) & set(mine):
             raise ResultsError(
                 f"{reference.results.where}: shares no benchmark with this run, so the gate would judge nothing; "
                 "name a baseline of this project, or save a new one with `nox -s bench -- --save-baseline`"
             )
-        if reference.kind == "baseline" and reference.results.machine != run.machine:
+        if reference.results.machine != run.machine:
             notes.append(
-                f"baseline recorded on {reference.results.machine}, this run on {run.machine}: compared anyway"
+                f"{reference.kind} recorded on {reference.results.machine}, this run on {run.machine}: compared anyway"
             )
         if not gated:
             notes.append(
@@ -204,7 +205,7 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
                     factor=thresholds.large_change.kpi,
                 )
             )
-        missing = [n for n, o in others.items() if o.kpi == kpi and n not in run.by_name]
+        missing = [n for n, o in others.items() if o.kpi == kpi and n not in mine]
         if missing:
             notes.append(f"{kpi}: {len(missing)} case(s) of the reference not in this run: {', '.join(missing[:3])}")
     for kpi in dict.fromkeys(o.kpi for o in others.values()):

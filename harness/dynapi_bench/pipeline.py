@@ -69,7 +69,7 @@ class Progress:
 def _sides(project: Project, against: str | None) -> tuple[tuple[Side, ...], str | None]:
     if against is None:
         return (Side("head", project.root),), None
-    print(f"preparing base {against}: a git worktree and its own environment ...", flush=True)
+    print(f"preparing base {against}: a git worktree and an environment ...", flush=True)
     base = prepare_base(against, project.root, project.cache)
     base_python, head_python = environments(base, project.root, project.cache)
     shared = "one environment, the same dependencies" if base_python == head_python else "environments built alike"
@@ -92,10 +92,10 @@ def _memory_and_profiles(plan: Plan, project: Project, reports: Path) -> tuple[d
     return found, written
 
 
-def _baseline(options: RunOptions, project: Project) -> Baseline | None:
+def _baseline(baselines: Path) -> Baseline | None:
     """The newest baseline of this machine kind, read before anything is measured, so that
     an unusable one costs no run."""
-    path = newest_baseline(options.baselines or project.baselines, machine_id())
+    path = newest_baseline(baselines, machine_id())
     return Baseline(load_results(path)) if path is not None else None
 
 
@@ -104,10 +104,10 @@ def run(project: Project, options: RunOptions) -> int:
     reports = options.reports or project.reports
     baselines = options.baselines or project.baselines
     thresholds = load_thresholds(options.thresholds or project.thresholds)  # bad input fails before measuring
-    baseline = None if options.against else _baseline(options, project)
+    baseline = None if options.against else _baseline(baselines)
     sides, base_sha = _sides(project, options.against)
     plan = Plan.for_run(sides, reports / "raw", quick=options.quick)
-    progress = Progress(4)
+    progress = Progress(3)
     each = " in turn with base's" if len(sides) > 1 else ""
     progress.step("timing", f"benchmarks/ in {plan.processes} fresh processes{each}, each running the suite twice")
     timing = measure_timing(plan)

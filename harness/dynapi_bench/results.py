@@ -11,7 +11,6 @@ place and the fix (:class:`~dynapi_bench.errors.ResultsError`).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import os
@@ -130,10 +129,6 @@ class Results:
 
     def save(self, path: Path) -> None:
         atomic_write_json(path, self.to_json())
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat()
 
 
 def machine_id(info: Mapping[str, Any] | None = None) -> str:
