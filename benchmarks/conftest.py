@@ -18,7 +18,8 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.inject import slow_down, time_factor
-from dynapi_bench.protocol import MEMORY_ENV, PROFILE_ENV, TIME_ENV
+from dynapi_bench.callgrind import Spans
+from dynapi_bench.protocol import COUNT_ENV, COUNT_ITERATIONS, COUNT_REPEATS, MEMORY_ENV, PROFILE_ENV, TIME_ENV
 from framework.config import DEFAULT_CONFIG_PATH, VersionConfig, load_config
 from framework.factory import DataFactory
 from framework.validator import ResponseValidator
@@ -65,10 +66,52 @@ class Repeated(BenchmarkFixture):  # type: ignore[misc]
         return self(fn, *args, **(kwargs or {}))
 
 
+class Counted(BenchmarkFixture):  # type: ignore[misc]
+    """The ``benchmark`` fixture under callgrind (``$DYNAPI_COUNT_SPANS``): three calls to
+    fill caches, then :data:`COUNT_REPEATS` counted spans of :data:`COUNT_ITERATIONS` calls.
+    ``pedantic`` benchmarks (a 10,000-item stream, whole suite runs) are not counted: too
+    long under callgrind, and their per-item work is the other benchmarks' (the suite is
+    counted test by test by ``benchmarks/counting.py``)."""
+
+    spans: Spans
+
+    def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._mode = "benchmark(...)"
+        for _ in range(3):
+            result = fn(*args, **kwargs)
+
+        def calls() -> None:
+            for _ in range(iterations):
+                fn(*args, **kwargs)
+
+        iterations = int(self.extra_info.get("count_iterations", COUNT_ITERATIONS))
+        label = {"row": self.fullname, **self.extra_info, "iterations": iterations}
+        for _ in range(COUNT_REPEATS):
+            self.spans.count(calls, **label)
+        return result
+
+    def pedantic(self, *args: Any, **kwargs: Any) -> Any:
+        self._mode = "benchmark.pedantic(...)"
+        pytest.skip("not counted: a pedantic benchmark (whole runs); its per-item work is counted elsewhere")
+
+
+_SPANS = Spans(Path(os.environ[COUNT_ENV]), switch=False) if os.environ.get(COUNT_ENV) else None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _SPANS is not None:
+        _SPANS.save()
+
+
 @pytest.fixture
 def benchmark(benchmark: Any) -> Any:
     """pytest-benchmark's fixture; for the gate's self-test, slowed by an exact fraction; under
-    the profiler (``$DYNAPI_PROFILE_SECONDS``), a :class:`Repeated` that measures nothing."""
+    the profiler (``$DYNAPI_PROFILE_SECONDS``), a :class:`Repeated` that measures nothing;
+    under callgrind (``$DYNAPI_COUNT_SPANS``), a :class:`Counted` that counts spans."""
+    if _SPANS is not None:
+        benchmark.__class__ = Counted
+        benchmark.spans = _SPANS
+        return benchmark
     profile = os.environ.get(PROFILE_ENV)
     if profile:
         benchmark.__class__ = Repeated

@@ -1,6 +1,6 @@
 """``dynapi-bench``: one command with subcommands, in the style of asv and pyperf.
 
-    dynapi-bench run [--quick | --against REF] [--save-baseline] [--no-baseline-gate]
+    dynapi-bench run [--quick] [--against REF] [--save-baseline] [--no-baseline-gate]
                      (--save-baseline not with --quick or --against; --no-baseline-gate not with --against)
     dynapi-bench check RUN.json [BASELINE.json] [--summary PATH]
     dynapi-bench selftest [--cycles N] [--pairs K] [--comparisons M]
@@ -55,9 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="measure every KPI, judge it against thresholds and a reference")
-    mode = run.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="3 timing processes and fewer rounds: coarser, faster")
-    mode.add_argument(
+    run.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 timing processes (with --against, 3 pairs) and fewer rounds: coarser, faster; "
+        "counts and memory gate as usual, wall time only beyond the large-change factor",
+    )
+    run.add_argument(
         "--against",
         metavar="REF",
         help="judge against REF (HEAD~1, origin/main, a tag) measured in this run, processes taken in turn",

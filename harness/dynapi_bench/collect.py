@@ -6,7 +6,8 @@
 - the suite's recordings: ``test_execution`` (every passed test of every version, one value
   per run: the median of that run) and ``suite_peak_rss``;
 - the memory pass: ``memory_per_test[VERSION]``, each test's peak keyed by node id, so a
-  comparison pairs tests.
+  comparison pairs tests;
+- the counting processes' rows (:mod:`dynapi_bench.counts`), as they are.
 """
 
 from __future__ import annotations
@@ -150,12 +151,15 @@ def memory_rows(memory: MemoryOutput) -> list[Row]:
     return rows
 
 
-def side_results(name: str, outputs: Sequence[ProcessOutput], memory: MemoryOutput, **extra: Any) -> Results:
-    """One side's :class:`Results`: its rows, and where and when from its first process."""
+def side_results(
+    name: str, outputs: Sequence[ProcessOutput], memory: MemoryOutput, counts: Sequence[Row] = (), **extra: Any
+) -> Results:
+    """One side's :class:`Results`: its rows (the counts' beside the timings'), and where and
+    when from its first process."""
     meta = outputs[0].benchmark_json if outputs else {}
     commit_info = meta.get("commit_info") or {}
     return Results(
-        rows=(*timing_rows(outputs), *suite_rows(outputs), *memory_rows(memory)),
+        rows=(*timing_rows(outputs), *suite_rows(outputs), *memory_rows(memory), *counts),
         machine=machine_id(),
         commit=str(commit_info.get("id") or "unknown")[:12],
         datetime=str(meta.get("datetime") or ""),

@@ -14,7 +14,14 @@ mean of its cases' ratios, held to the KPI factor (``large_change.kpi``); any si
 held to the case factor (a case alone is noisier). A single-case KPI holds its case to the
 KPI factor. Against thresholds a row fails above the threshold and warns above the target.
 A KPI's verdict is its most severe row's, and its value, reference and change are all that
-row's, named in the table. Exit 1 only when a KPI fails or regresses (gated).
+row's, named in the table.
+
+Which regressions fail the build is the reference's call (:meth:`Reference.gates`): counts
+and memory always; wall time against a stored baseline only beyond the large-change factor
+(the counts are the gate of the CPU-bound KPIs, and wall time drifts between runs), against
+a base commit as far as the self-test proved (:mod:`dynapi_bench.gating`). Counts are not
+gated when the environment differs from the baseline's (:mod:`dynapi_bench.environment`):
+the table names what changed. Exit 1 only when a KPI fails or a gated row regresses.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from dynapi_bench.errors import ExitCode, ResultsError
-from dynapi_bench.reference import Change, Reference
+from dynapi_bench.reference import Change, Reference, certain
 from dynapi_bench.results import Results, Row
 from dynapi_bench.thresholds import KpiRule, Thresholds
 from dynapi_bench.units import dimension, scale
@@ -94,16 +101,15 @@ class Judgement:
     gated: bool = True
     notes: list[str] = field(default_factory=list)
 
+    environment: list[str] = field(default_factory=list)  # what differs from the baseline's environment
+
     @property
     def failed(self) -> list[str]:
-        """KPIs that fail the build: above a threshold, or regressed. Ungated, a timing
-        regression is reported only; memory, which does not drift, is always gated."""
-        return [
-            str(k["kpi"])
-            for k in self.kpis.to_dict("records")
-            if k["verdict"] == Verdict.FAIL.value
-            or (k["verdict"] == Verdict.REGRESSION.value and (self.gated or dimension(k["unit"]) == "memory"))
-        ]
+        """KPIs that fail the build: a row above a threshold, or a gated row regressed."""
+        bad = (self.rows["verdict"] == Verdict.FAIL.value) | (
+            (self.rows["verdict"] == Verdict.REGRESSION.value) & self.rows["gated"].astype(bool)
+        )
+        return list(dict.fromkeys(str(k) for k in self.rows.loc[bad, "kpi"]))
 
     @property
     def verdict(self) -> Verdict:
@@ -157,8 +163,24 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
         if not gated:
             notes.append(
                 f"timing changes against the {reference.kind} are reported, not gated "
-                "(thresholds and memory still fail the build)"
+                "(thresholds, memory and counts still fail the build)"
             )
+    environment = reference.environment_changes(run) if reference is not None else []
+    if environment:
+        notes.append(
+            "environment differs from the baseline's: "
+            + ", ".join(environment[:6])
+            + ("" if len(environment) <= 6 else f" and {len(environment) - 6} more")
+            + "; instruction counts are reported, not gated (run --against to judge the code)"
+        )
+    # CPU-bound KPIs counted on both sides, in one environment: the counts are their verdict
+    # against a stored baseline, and their wall time is reported only.
+    counted = {
+        k.removesuffix("_instructions")
+        for k in run.kpis
+        if k.endswith("_instructions") and reference is not None and k in reference.results.kpis and not environment
+    }
+    policy = _Policy(reference, gated, bool(environment), frozenset(counted))
     records: list[dict[str, Any]] = []
     for kpi in run.kpis:
         rule = thresholds.kpis[kpi]
@@ -182,6 +204,7 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
                     thresholds=thresholds,
                     reference=reference,
                     factor=factor,
+                    policy=policy,
                 )
             )
         if len(rows) > 1 and len(changes) > 1 and reference is not None:
@@ -189,6 +212,8 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
             usable = [(v, c) for v, c in changes if c > 0 and math.isfinite(c)]
             ratios = [c for _, c in usable]
             geo = Change(float(np.exp(np.mean(np.log(ratios)))), n=len(usable)) if usable else Change(math.nan)
+            if usable and rows[0].measure == "instructions":
+                geo = certain(geo.ratio)
             value = float(np.exp(np.mean(np.log([max(v, 1e-300) for v, _ in usable])))) if usable else math.nan
             name = f"{kpi}[geomean of {len(usable)}]"
             records.append(
@@ -203,6 +228,7 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
                     thresholds=thresholds,
                     reference=reference,
                     factor=thresholds.large_change.kpi,
+                    policy=policy,
                 )
             )
         missing = [n for n, o in others.items() if o.kpi == kpi and n not in mine]
@@ -212,7 +238,43 @@ def judge(run: Results, thresholds: Thresholds, reference: Reference | None = No
         if kpi not in run.kpis and kpi in thresholds.kpis:
             records.append(_missing(kpi, thresholds.kpis[kpi], others))
     rows_frame = pd.DataFrame.from_records(records)
-    return Judgement(run, thresholds, rows_frame, _kpis(rows_frame, thresholds), reference, gated, notes)
+    kpis = _kpis(rows_frame, thresholds)
+    kpis["gate"] = [policy.describe(thresholds.kpis[str(k)], thresholds.large_change) for k in kpis["kpi"]]
+    return Judgement(run, thresholds, rows_frame, kpis, reference, gated, notes, environment)
+
+
+@dataclass(frozen=True)
+class _Policy:
+    """Which rows fail the build: the reference's rule, less what the run's options and its
+    environment take away (``--no-baseline-gate`` for wall time; a changed environment for counts)."""
+
+    reference: Reference | None
+    gated: bool
+    environment_changed: bool
+    counted: frozenset[str] = frozenset()  # KPIs whose counts gate them against a baseline
+
+    def _by_counts(self, rule: KpiRule) -> bool:
+        return self.reference is not None and self.reference.kind == "baseline" and rule.name in self.counted
+
+    def gates(self, rule: KpiRule, ratio: float, factor: float) -> bool:
+        kind = dimension(rule.unit)
+        if self.reference is None or (kind == "time" and (not self.gated or self._by_counts(rule))):
+            return False
+        if kind == "instructions" and self.environment_changed:
+            return False
+        return self.reference.gates(rule, ratio, factor)
+
+    def describe(self, rule: KpiRule, large: Any) -> str:
+        kind = dimension(rule.unit)
+        if self.reference is None:
+            return "thresholds only" if math.isfinite(rule.threshold) else "no reference"
+        if kind == "time" and not self.gated:
+            return "reported, not gated"
+        if kind == "time" and self._by_counts(rule):
+            return f"wall time reported; counts gate it ({rule.name}_instructions)"
+        if kind == "instructions" and self.environment_changed:
+            return "reported: the environment changed"
+        return self.reference.gate(rule, large.kpi)
 
 
 def _record(
@@ -227,6 +289,7 @@ def _record(
     thresholds: Thresholds,
     reference: Reference | None,
     factor: float,
+    policy: _Policy,
 ) -> dict[str, Any]:
     unit = scale(rule.unit)
     value = value_base / unit
@@ -268,6 +331,8 @@ def _record(
         "verdict": verdict.value,
         "why": why,
         "factor": factor,
+        "gated": verdict is Verdict.FAIL
+        or (verdict is Verdict.REGRESSION and change is not None and policy.gates(rule, change.ratio, factor)),
     }
 
 
@@ -292,6 +357,7 @@ def _missing(kpi: str, rule: KpiRule, others: dict[str, Row]) -> dict[str, Any]:
         "verdict": Verdict.MISSING.value,
         "why": f"in the reference ({len(names)} case(s)), not measured in this run",
         "factor": math.nan,
+        "gated": False,
     }
 
 

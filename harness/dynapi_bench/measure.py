@@ -3,7 +3,9 @@
 Timing: every side's ``benchmarks/`` but the memory file, in fresh pytest processes taken
 in turn (lockstep), each leaving pytest-benchmark's JSON and, for each run of the dynamic
 suite, the recorder's JSON (``$DYNAPI_RECORD_DIR``). Memory: ``benchmarks/`` ``-m memory``
-alone, leaving ``memory.json``. Nothing here judges or pools: :mod:`dynapi_bench.collect` does.
+alone, leaving ``memory.json``. Counts: the CPU-bound benchmark files, and a slice of the
+suite, each in one process under callgrind (:mod:`dynapi_bench.counts`). Nothing here
+judges or pools: :mod:`dynapi_bench.collect` does.
 """
 
 from __future__ import annotations
@@ -19,12 +21,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dynapi_bench.counts import count_prefix, count_rows
 from dynapi_bench.errors import PassError
 from dynapi_bench.lockstep import Finished, Launch, run_in_lockstep
 from dynapi_bench.plan import Plan, Side
-from dynapi_bench.protocol import MEMORY_FILE, RECORD_DIR_ENV, SUITE_FILE
+from dynapi_bench.protocol import COUNT_ENV, MEMORY_FILE, RECORD_DIR_ENV, SUITE_FILE
+from dynapi_bench.results import Row
 
-__all__ = ["MemoryOutput", "ProcessOutput", "measure_memory", "measure_timing", "pytest_cmd", "spawn"]
+__all__ = [
+    "COUNTED_FILES",
+    "MemoryOutput",
+    "ProcessOutput",
+    "measure_counts",
+    "measure_memory",
+    "measure_timing",
+    "pytest_cmd",
+    "spawn",
+]
+
+# The benchmark files counted under callgrind (the CPU-bound KPIs); the suite is counted apart.
+COUNTED_FILES = ("test_config_load.py", "test_data_generation.py", "test_response_validation.py")
 
 
 @dataclass(frozen=True)
@@ -131,3 +147,36 @@ def measure_memory(plan: Plan, side: Side) -> MemoryOutput:
     if not data.get("tests"):
         raise PassError(f"{side.name}: the memory pass measured no test; see {log}")
     return MemoryOutput(data["tests"])
+
+
+def _count(side: Side, folder: Path, args: Sequence[str]) -> list[Row]:
+    folder = _fresh(folder)
+    log = folder / "pytest.log"
+    cmd = [*count_prefix(folder), *pytest_cmd(side.python, "-q", f"--basetemp={folder / 'tmp'}", *args)]
+    # One hash seed: str hashes decide dict and set layouts, and with them the counts.
+    env = side.environ(**{COUNT_ENV: str(folder / "spans.json"), "PYTHONHASHSEED": "0"})
+    finished = spawn(cmd, log, env=env, cwd=side.root)
+    if finished.returncode != 0:
+        raise PassError(f"{side.name}: counting process failed (exit {finished.returncode}); see {log}")
+    rows = count_rows(folder, log, side.name)
+    shutil.rmtree(folder / "tmp", ignore_errors=True)
+    return rows
+
+
+def count_benchmarks(plan: Plan, side: Side) -> list[Row]:
+    """The CPU-bound benchmarks counted once, in one process under callgrind."""
+    files = [str(side.benchmarks / name) for name in COUNTED_FILES]
+    return _count(side, plan.folder(side, "counts"), [*files, "--benchmark-disable"])
+
+
+def count_suite(plan: Plan, side: Side) -> list[Row]:
+    """A fixed slice of the dynamic suite counted test by test (``benchmarks/counting.py``)."""
+    return _count(
+        side, plan.folder(side, "counts-suite"), ["-p", "benchmarks.counting", str(side.root / "tests" / "integration")]
+    )
+
+
+def measure_counts(plan: Plan, side: Side) -> list[Row]:
+    """Both counting processes of one side (callers run sides and processes side by side:
+    a count does not depend on what else runs)."""
+    return [*count_benchmarks(plan, side), *count_suite(plan, side)]

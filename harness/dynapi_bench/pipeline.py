@@ -3,7 +3,8 @@
 1. plan      the sides (this working tree; with ``--against`` a base worktree too) and
              their processes (:mod:`dynapi_bench.plan`)
 2. timing    every side's benchmarks in fresh processes taken in turn (lockstep)
-3. memory    the suite under memray per side, with the profiles beside it (neither measures time)
+3. memory    the suite under memray per side, the profiles and the instruction counts beside it
+             (none of them measures time)
 4. write     results.json (and base-results.json), kept even if the judge refuses them
 5. judge     the typed rows in memory -> one judge against a baseline or the base commit
              -> summary.json, summary.md, index.html
@@ -14,23 +15,27 @@ Exit code: 0 every KPI holds, 1 a KPI crossed, 2 unusable input or a pass that c
 from __future__ import annotations
 
 import shutil
+import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from dynapi_bench.baselines import newest_baseline, save_baseline
 from dynapi_bench.collect import side_results
+from dynapi_bench.counts import unavailable
+from dynapi_bench.environment import describe, of_python
 from dynapi_bench.errors import ExitCode
+from dynapi_bench.gating import wall_time_gates
 from dynapi_bench.judge import judge
-from dynapi_bench.measure import MemoryOutput, measure_memory, measure_timing
+from dynapi_bench.measure import MemoryOutput, count_benchmarks, count_suite, measure_memory, measure_timing
 from dynapi_bench.plan import Plan, Side
 from dynapi_bench.profiles import Profile, flamegraphs, profile_kpis
 from dynapi_bench.project import Project
 from dynapi_bench.reference import BaseCommit, Baseline, Reference
 from dynapi_bench.render import render_markdown, render_table, summary
 from dynapi_bench.report import history, write_report
-from dynapi_bench.results import atomic_write_json, load_results, machine_id
+from dynapi_bench.results import Row, atomic_write_json, load_results, machine_id
 from dynapi_bench.thresholds import load_thresholds
 from dynapi_bench.worktree import environments, prepare_base
 from framework.files import atomic_write_text
@@ -77,19 +82,50 @@ def _sides(project: Project, against: str | None) -> tuple[tuple[Side, ...], str
     return (Side("base", base.path, base_python), Side("head", project.root, head_python)), base.sha
 
 
-def _memory_and_profiles(plan: Plan, project: Project, reports: Path) -> tuple[dict[str, MemoryOutput], list[Profile]]:
+@dataclass(frozen=True)
+class Untimed:
+    """What the passes that measure no time found: memory per side, counts per side, profiles."""
+
+    memory: dict[str, MemoryOutput]
+    counts: dict[str, list[Row]]
+    profiles: list[Profile]
+
+
+def _start_counts(pool: ThreadPoolExecutor, plan: Plan) -> dict[str, list[Future[list[Row]]]]:
+    """Each side's counting processes, queued on ``pool``."""
+    return {
+        side.name: [pool.submit(count_suite, plan, side), pool.submit(count_benchmarks, plan, side)]
+        for side in plan.sides
+    }
+
+
+def _untimed(
+    plan: Plan, project: Project, reports: Path, counting: dict[str, list[Future[list[Row]]]] | None = None
+) -> Untimed:
     """The memory passes and the profiles side by side on the two cores (memray counts
-    allocations, which contention does not change); then the flamegraphs of head's."""
+    allocations, which contention does not change; the profiles show shares of time), with
+    the counting processes ``counting`` holds (callgrind counts instructions, which contention
+    does not change either); then the flamegraphs of head's."""
     head = plan.sides[-1]
-    with ThreadPoolExecutor(max_workers=len(plan.sides) + 1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        queued = counting if counting is not None else {}
         memory = {side.name: pool.submit(measure_memory, plan, side) for side in plan.sides}
         profiles = pool.submit(profile_kpis, head, project.suite, reports / "profiles", plan.raw)
         found = {name: job.result() for name, job in memory.items()}
+        rows = {name: [row for job in jobs for row in job.result()] for name, jobs in queued.items()}
         written = profiles.result()
     written += flamegraphs(head, found[head.name], reports / "profiles", plan.raw)
     for side in plan.sides:  # several MB a test; the flamegraphs are made
         shutil.rmtree(plan.folder(side, "memory") / "captures", ignore_errors=True)
-    return found, written
+    return Untimed(found, rows, written)
+
+
+def _predates_counts(sides: tuple[Side, ...]) -> str | None:
+    """Counts need ``benchmarks/counting.py`` on every side: a base from before them has none."""
+    old = [side.name for side in sides if not (side.benchmarks / "counting.py").is_file()]
+    if not old:
+        return None
+    return f"instruction counts skipped: {', '.join(old)} predates them (no benchmarks/counting.py)"
 
 
 def _baseline(baselines: Path) -> Baseline | None:
@@ -108,20 +144,47 @@ def run(project: Project, options: RunOptions) -> int:
     sides, base_sha = _sides(project, options.against)
     plan = Plan.for_run(sides, reports / "raw", quick=options.quick)
     progress = Progress(3)
+    skipped = unavailable() or _predates_counts(sides)
+    if skipped:
+        print(skipped, flush=True)
     each = " in turn with base's" if len(sides) > 1 else ""
-    progress.step("timing", f"benchmarks/ in {plan.processes} fresh processes{each}, each running the suite twice")
-    timing = measure_timing(plan)
-    progress.done(f"{plan.processes * len(sides)} processes")
-    progress.step("memory + profiles", "the suite under memray; pyinstrument per KPI beside it")
-    memory, profiles = _memory_and_profiles(plan, project, reports)
-    progress.done("profiles: " + ", ".join(f"{p.path} ({p.shows})" for p in profiles))
+    # Alone, the timing processes run one at a time: the counts take the other core from the
+    # start (the counts gate the CPU-bound KPIs; wall time beside them is reported). With
+    # --against, the wall-time A/B is a gate: the counts wait for it.
+    counters = ThreadPoolExecutor(max_workers=1 if len(sides) == 1 else 2)
+    beside = " (counting beside them)" if skipped is None and len(sides) == 1 else ""
+    progress.step(
+        "timing", f"benchmarks/ in {plan.processes} fresh processes{each}, each running the suite twice{beside}"
+    )
+    try:
+        counting = _start_counts(counters, plan) if skipped is None and len(sides) == 1 else None
+        timing = measure_timing(plan)
+        progress.done(f"{plan.processes * len(sides)} processes")
+        if skipped is None and counting is None:
+            counting = _start_counts(counters, plan)
+        progress.step(
+            "memory + counts + profiles",
+            "the suite under memray; " + ("" if skipped else "instructions under callgrind; ") + "pyinstrument per KPI",
+        )
+        untimed = _untimed(plan, project, reports, counting)
+    finally:
+        counters.shutdown(wait=True, cancel_futures=True)
+    progress.done("profiles: " + ", ".join(f"{p.path} ({p.shows})" for p in untimed.profiles))
     progress.step(
         "write and judge",
         "results first, then the verdict: thresholds and "
         + ("the base commit" if base_sha else "the newest baseline of this machine kind"),
     )
     results = {
-        side.name: side_results(side.name, timing[side.name], memory[side.name], quick=plan.quick) for side in sides
+        side.name: side_results(
+            side.name,
+            timing[side.name],
+            untimed.memory[side.name],
+            untimed.counts.get(side.name, []),
+            environment=describe() if side.python == sys.executable else of_python(side.python),
+            quick=plan.quick,
+        )
+        for side in sides
     }
     written = []
     for name, side in results.items():  # the measurements are kept even if the judge refuses them
@@ -130,11 +193,14 @@ def run(project: Project, options: RunOptions) -> int:
         written.append(path)
     if base_sha is None:
         (reports / "base-results.json").unlink(missing_ok=True)  # an earlier --against's, not this run's
+    wall_time = wall_time_gates(baselines / machine_id() / "selftest")
     reference: Reference | None = (
-        BaseCommit(results["base"], options.against, base_sha) if base_sha and options.against else baseline
+        BaseCommit(results["base"], options.against, base_sha, wall_time=wall_time, quick=options.quick)
+        if base_sha and options.against
+        else baseline
     )
     judgement = judge(results["head"], thresholds, reference, gated=options.gated)
-    paths = [p.path for p in profiles]
+    paths = [p.path for p in untimed.profiles]
     series, notes = history(baselines, results["head"], thresholds)
     atomic_write_json(reports / "summary.json", summary(judgement))
     atomic_write_text(reports / "summary.md", render_markdown(judgement, paths))
@@ -153,6 +219,6 @@ def profile(project: Project, reports: Path | None = None) -> int:
     plan = Plan.for_run((Side("head", project.root),), out / "raw")
     progress = Progress(1)
     progress.step("profiles", "the suite under memray; pyinstrument per KPI beside it")
-    _, written = _memory_and_profiles(plan, project, out)
-    progress.done(", ".join(f"{p.path} ({p.shows})" for p in written))
+    untimed = _untimed(plan, project, out)
+    progress.done(", ".join(f"{p.path} ({p.shows})" for p in untimed.profiles))
     return int(ExitCode.OK)

@@ -2,19 +2,25 @@
 
 Both are a :class:`Reference`: each finds the row to compare with, measures the change
 with its own statistics (unpaired against a baseline from another hour; paired process
-by process against a base taken in turn), and describes itself in one sentence that the
-table, summary.json, the HTML and the Markdown all use.
+by process against a base taken in turn), says which changes fail the build
+(:meth:`Reference.gates`, :meth:`Reference.gate`), and describes itself in one sentence that
+the table, summary.json, the HTML and the Markdown all use. Instruction counts need no
+statistics on either: a count is the same every time, so its change is the ratio, certain.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from dynapi_bench.environment import changes
+from dynapi_bench.gating import WallTimeGate
 from dynapi_bench.results import Results, Row
 from dynapi_bench.stats import estimate, unpaired_p
 from dynapi_bench.thresholds import KpiRule
+from dynapi_bench.units import dimension
 
 __all__ = ["BaseCommit", "Baseline", "Change", "Reference"]
 
@@ -61,6 +67,18 @@ class Reference(Protocol):
 
     def allowed(self, rule: KpiRule) -> float: ...
 
+    def gates(self, rule: KpiRule, ratio: float, factor: float) -> bool:
+        """Whether a regression of a row of this KPI, by ``ratio``, fails the build."""
+        ...
+
+    def gate(self, rule: KpiRule, factor: float) -> str:
+        """How this KPI is gated against this reference, in a few words (the report's column)."""
+        ...
+
+    def environment_changes(self, run: Results) -> list[str]:
+        """What differs between the run's environment and the reference's, where it matters."""
+        ...
+
     def describe(self, alpha: float) -> str: ...
 
     def confirm(self) -> str:
@@ -84,6 +102,22 @@ def _paired(row: Row, other: Row) -> tuple[list[float], list[float]] | None:
     return [other.keyed[k] for k in common], [row.keyed[k] for k in common]
 
 
+def counted(row: Row, other: Row) -> Change:
+    """Two counts: the ratio, certain either way (tests both sides counted, where keyed)."""
+    if row.keyed is not None and other.keyed is not None:
+        common = sorted(set(row.keyed) & set(other.keyed))
+        head, base = sum(row.keyed[k] for k in common), sum(other.keyed[k] for k in common)
+    else:
+        head, base = row.value, other.value
+    ratio = head / base if base > 0 else (1.0 if head == 0 else math.inf)
+    return certain(ratio)
+
+
+def certain(ratio: float) -> Change:
+    """A change with no doubt about its direction: p = 0 for it, 1 against it."""
+    return Change(ratio, p_up=0.0 if ratio > 1 else 1.0, p_down=0.0 if ratio < 1 else 1.0, n=1)
+
+
 def _finite(value: float) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
@@ -104,6 +138,8 @@ class Baseline:
         return "baseline"
 
     def compare(self, row: Row, other: Row) -> Change:
+        if row.measure == "instructions":
+            return counted(row, other)
         paired = _paired(row, other)
         if paired is not None:
             up = estimate(*paired)
@@ -124,6 +160,20 @@ class Baseline:
     def allowed(self, rule: KpiRule) -> float:
         return rule.allowed_change
 
+    def gates(self, rule: KpiRule, ratio: float, factor: float) -> bool:
+        return dimension(rule.unit) != "time" or ratio > factor
+
+    def gate(self, rule: KpiRule, factor: float) -> str:
+        kind = dimension(rule.unit)
+        if kind == "instructions":
+            return f"counts: beyond {rule.allowed_change:+.0%}"
+        if kind == "memory":
+            return f"beyond {rule.allowed_change:+.0%}, significant"
+        return f"wall time: beyond x{factor:g} only"
+
+    def environment_changes(self, run: Results) -> list[str]:
+        return changes(self.results.extra.get("environment") or {}, run.extra.get("environment") or {})
+
     def describe(self, alpha: float) -> str:
         r = self.results
         name = r.path.name if r.path is not None else r.commit
@@ -131,7 +181,9 @@ class Baseline:
             f"baseline {name} (commit {r.commit}, {r.datetime[:19]}, machine {r.machine}): time values are each "
             f"row's fastest process; a change counts when it is larger than the KPI's allowed change and significant "
             f"(one-sided Mann-Whitney U on raw samples and on process medians, p < {alpha:g}; memory per test compared "
-            f"test by test), or larger than the large-change factor whatever the statistics"
+            f"test by test), or larger than the large-change factor whatever the statistics; instruction counts "
+            f"change by their ratio, with no statistics, and are the gate of the CPU-bound KPIs (wall time fails "
+            f"the build only beyond the large-change factor)"
         )
 
     def confirm(self) -> str:
@@ -161,12 +213,16 @@ class BaseCommit:
     kind: str = "base"
     head: str = "head"
     interval: bool = True  # False skips the bootstrap: the self-test judges thousands of comparisons
+    wall_time: Mapping[str, WallTimeGate] | None = None  # None: every wall-time KPI gated at ab_allowed_change
+    quick: bool = False  # 3 pairs: wall time gated only beyond the large-change factor
 
     @property
     def label(self) -> str:
         return f"base {self.sha[:12]}"
 
     def compare(self, row: Row, other: Row) -> Change:
+        if row.measure == "instructions":
+            return counted(row, other)
         paired = _paired(row, other)
         if paired is not None:
             base, head = paired
@@ -178,15 +234,41 @@ class BaseCommit:
         down = estimate(head, base, interval=False)
         return Change(up.ratio, up.low, up.high, up.p_value, down.p_value, up.pairs)
 
+    def _wall(self, rule: KpiRule) -> WallTimeGate | None:
+        if self.wall_time is None or dimension(rule.unit) != "time":
+            return None
+        return self.wall_time.get(rule.name) or WallTimeGate(rule.name)
+
     def allowed(self, rule: KpiRule) -> float:
-        return rule.ab_allowed_change
+        if self.quick and dimension(rule.unit) == "time":
+            return math.inf
+        wall = self._wall(rule)
+        return rule.ab_allowed_change if wall is None else wall.allowed(rule.ab_allowed_change)
+
+    def gates(self, rule: KpiRule, ratio: float, factor: float) -> bool:
+        return True
+
+    def gate(self, rule: KpiRule, factor: float) -> str:
+        kind = dimension(rule.unit)
+        if kind == "instructions":
+            return f"counts: beyond {rule.ab_allowed_change:+.0%}"
+        wall = self._wall(rule)
+        if wall is None:
+            return f"beyond {rule.ab_allowed_change:+.0%}, significant" + (
+                " (paired by test)" if kind == "memory" else ""
+            )
+        return wall.describe(rule.ab_allowed_change, factor)
+
+    def environment_changes(self, run: Results) -> list[str]:
+        return []  # the base's environment is built from its own commit: a change there is the change under test
 
     def describe(self, alpha: float) -> str:
         return (
             f"base {self.ref} (commit {self.sha[:12]}) measured in this run, processes taken in turn: time values are "
             f"each side's fastest process, the change is the median of the paired head/base ratios (its 98% "
             f"interval in brackets); a change counts when it is larger than the KPI's allowed change and a "
-            f"one-sided sign test agrees (p < {alpha:g}), or when it is larger than the large-change factor"
+            f"one-sided sign test agrees (p < {alpha:g}), or when it is larger than the large-change factor; "
+            f"instruction counts of both sides change by their ratio, with no statistics"
         )
 
     def confirm(self) -> str:

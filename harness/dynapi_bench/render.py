@@ -23,6 +23,7 @@ from dynapi_bench.reference import Reference
 __all__ = [
     "change_text",
     "kpi_lines",
+    "moved_functions",
     "reference_header",
     "render_markdown",
     "render_table",
@@ -86,8 +87,52 @@ def kpi_lines(j: Judgement) -> list[dict[str, Any]]:
                 "change": change_text(j.reference, k["ratio"], k["low"], k["high"]),
                 "p": _fmt(k["p_value"], ".2g"),
                 "why": str(k["why"]),
+                "gate": str(k["gate"]),
             }
         )
+    return lines
+
+
+def moved_functions(j: Judgement, top: int = 5) -> list[dict[str, Any]]:
+    """For each count row that moved beyond its allowed change (or improved), the functions
+    that gained or lost the most instructions per item, from both sides' callgrind figures
+    (each side keeps its top functions, so a function below that cut counts as 0 there)."""
+    if j.reference is None:
+        return []
+    others = j.reference.results.by_name
+    moved = j.rows[
+        j.rows["verdict"].isin(["regression", "inconclusive", "improved"]) & j.rows["name"].isin(list(j.run.by_name))
+    ]
+    out = []
+    for record in moved.to_dict("records"):
+        row, other = j.run.by_name[record["name"]], others.get(record["name"])
+        if row.measure != "instructions" or other is None:
+            continue
+        after, before = row.info.get("functions") or {}, other.info.get("functions") or {}
+        deltas = sorted(
+            ((after.get(f, 0.0) - before.get(f, 0.0), f) for f in set(after) | set(before)),
+            key=lambda t: -abs(t[0]),
+        )[:top]
+        out.append(
+            {
+                "row": record["name"],
+                "change": change_text(j.reference, record["ratio"], record["low"], record["high"]),
+                "functions": [
+                    {"function": f, "before": before.get(f, 0.0), "after": after.get(f, 0.0), "delta": d}
+                    for d, f in deltas
+                    if d
+                ],
+            }
+        )
+    return out
+
+
+def _moved_text(j: Judgement) -> list[str]:
+    lines = []
+    for moved in moved_functions(j):
+        parts = ", ".join(f"{m['function']} {m['delta']:+,.0f}" for m in moved["functions"])
+        parts = parts or "no function above the cut moved"
+        lines.append(f"where {moved['row']} changed ({moved['change']}), instructions per item: {parts}")
     return lines
 
 
@@ -109,12 +154,15 @@ def render_table(j: Judgement) -> str:
                 "change": line["change"],
                 "p": line["p"],
                 "verdict": line["verdict"].upper(),
+                "gate": line["gate"],
                 "why": line["why"],
             }
             for line in kpi_lines(j)
         ]
     )
-    return "\n".join([*j.notes, j.describe(), table.to_string(index=False), f"overall: {j.verdict.value.upper()}"])
+    return "\n".join(
+        [*j.notes, j.describe(), table.to_string(index=False), *_moved_text(j), f"overall: {j.verdict.value.upper()}"]
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -162,7 +210,7 @@ def summary(j: Judgement) -> dict[str, Any]:
             "goal_met": bool(k["goal_met"]),
             "verdict": k["verdict"],
             "why": k["why"],
-            "gated": j.gated,  # whether a regression against the reference fails the build
+            "gate": k["gate"],  # how a regression of this KPI against the reference fails the build
         }
         for k in j.kpis.to_dict("records")
     ]
@@ -173,8 +221,10 @@ def summary(j: Judgement) -> dict[str, Any]:
         "reference": _reference_info(j),
         "run": _results_info(j.run),
         "notes": list(j.notes),
+        "environment_changes": list(j.environment),
         "kpis": kpis,
         "rows": rows,
+        "moved_functions": moved_functions(j),
     }
 
 
@@ -198,5 +248,6 @@ def render_markdown(j: Judgement, profiles: Sequence[str] = ()) -> str:
         reference=reference_header(ref) if ref is not None else None,
         head=ref.head if ref is not None else "value",
         lines=kpi_lines(j),
+        moved=moved_functions(j),
         profiles=[(Path(p).stem, p) for p in profiles],
     )

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 from dynapi_bench.errors import BenchError
 from dynapi_bench.judge import Judgement
 from dynapi_bench.reference import Reference
-from dynapi_bench.render import change_text, kpi_lines, reference_header, render_template
+from dynapi_bench.render import change_text, kpi_lines, moved_functions, reference_header, render_template
 from dynapi_bench.results import Results, load_results
 from dynapi_bench.thresholds import Thresholds
 from dynapi_bench.units import dimension, scale
@@ -213,6 +213,7 @@ def write_report(
         reference_label=label,
         lines=lines,
         sections=sections,
+        moved=moved_functions(j),
         profiles=[(Path(p).stem, p) for p in profiles],
     )
     path = reports / "index.html"

@@ -1,7 +1,7 @@
 """Measured rows, typed, and their file form: pytest-benchmark's JSON.
 
-A :class:`Row` is one benchmark of one KPI: every sample in base units (seconds or bytes)
-per item, each process's median (the unit of replication), and for memory each test's peak
+A :class:`Row` is one benchmark of one KPI: every sample in base units (seconds, bytes or
+instructions) per item, each process's median (the unit of replication), and for memory each test's peak
 by its node id; its value is, for time, its fastest process's median (:attr:`Row.value`).
 :class:`Results` is one side of a run, or a stored baseline. The harness builds them in
 memory and writes them once; :func:`load_results` reads a file back for ``dynapi-bench
@@ -29,8 +29,8 @@ from framework.files import atomic_write_text
 
 __all__ = ["MEASURES", "Measure", "Results", "Row", "atomic_write_json", "load_results", "machine_id"]
 
-Measure = Literal["time", "memory"]
-MEASURES: tuple[Measure, ...] = ("time", "memory")
+Measure = Literal["time", "memory", "instructions"]
+MEASURES: tuple[Measure, ...] = ("time", "memory", "instructions")
 
 
 @dataclass(frozen=True, eq=False)

@@ -29,10 +29,10 @@ class KpiRule:
 
     name: str
     unit: str
-    target: float
+    target: float  # math.inf where the KPI has none (instruction counts: judged by change only)
     threshold: float
-    goal: float | None
     allowed_change: float
+    goal: float | None = None
     description: str = ""
     ab_allowed_change: float = 0.05
 
@@ -111,7 +111,9 @@ def _rule(path: Path, name: str, rule: Any) -> KpiRule:
     unit = rule.get("unit")
     if unit not in UNITS:
         raise ThresholdsError(f"{where}.unit: unknown unit {unit!r}; use one of {', '.join(UNITS)}")
-    for key in ("target", "threshold", "allowed_change"):
+    # A count has no absolute limit in the seed document: only its change is judged.
+    limits = ("target", "threshold") if UNITS[unit][0] != "instructions" or "target" in rule else ()
+    for key in (*limits, "allowed_change"):
         value = rule.get(key)
         if not _number(value) or value < 0:
             raise ThresholdsError(f"{where}.{key}: expected a number >= 0, got {value!r}")
@@ -121,7 +123,7 @@ def _rule(path: Path, name: str, rule: Any) -> KpiRule:
     goal = rule.get("goal")
     if goal is not None and (not _number(goal) or goal < 0):
         raise ThresholdsError(f"{where}.goal: expected a number >= 0, got {goal!r}")
-    target, threshold = float(rule["target"]), float(rule["threshold"])
+    target, threshold = (float(rule["target"]), float(rule["threshold"])) if limits else (math.inf, math.inf)
     if target > threshold:
         raise ThresholdsError(f"{where}: target {target:g} is above threshold {threshold:g}; swap them")
     return KpiRule(

@@ -1,4 +1,4 @@
-"""Units of KPI figures: what each unit measures and its size in base units (s or bytes)."""
+"""Units of KPI figures: what each unit measures and its size in base units (s, bytes, instructions)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Literal
 
 __all__ = ["UNITS", "Dimension", "dimension", "scale"]
 
-Dimension = Literal["time", "memory"]
+Dimension = Literal["time", "memory", "instructions"]
 
 UNITS: dict[str, tuple[Dimension, float]] = {
     "ns": ("time", 1e-9),
@@ -18,14 +18,17 @@ UNITS: dict[str, tuple[Dimension, float]] = {
     "MB": ("memory", 1e6),
     "KiB": ("memory", 1024.0),
     "MiB": ("memory", 1024.0**2),
+    "instructions": ("instructions", 1.0),
+    "k instructions": ("instructions", 1e3),
+    "M instructions": ("instructions", 1e6),
 }
 
 
 def scale(unit: str) -> float:
-    """How many base units (seconds or bytes) one ``unit`` is; KeyError for an unknown unit."""
+    """How many base units (seconds, bytes, instructions) one ``unit`` is; KeyError for an unknown unit."""
     return UNITS[unit][1]
 
 
 def dimension(unit: str) -> Dimension:
-    """``time`` or ``memory``."""
+    """``time``, ``memory`` or ``instructions``."""
     return UNITS[unit][0]
