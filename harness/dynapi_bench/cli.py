@@ -85,7 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     selftest.add_argument("--cycles", type=int, help="processes per condition (default: pairs + 6)")
     selftest.add_argument("--pairs", type=int, help="process pairs per comparison (default: as --against)")
     selftest.add_argument("--comparisons", type=int, default=300, help="comparisons behind each figure")
-    _paths(selftest, reports=True)
+    selftest.add_argument(
+        "--counts-only", action="store_true", help="only the count matrix: real edits counted in worktrees (~2 min)"
+    )
+    selftest.add_argument(
+        "--save",
+        action="store_true",
+        help="store the wall-time record under baselines/<machine>/selftest/ (--against reads the 3 newest)",
+    )
+    _paths(selftest, reports=True, baselines=True)
 
     profile = sub.add_parser("profile", help="only the profiles: pyinstrument per KPI, memray flamegraphs")
     _paths(profile, reports=True, thresholds=False)
@@ -137,6 +145,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             cycles=args.cycles,
             pairs=args.pairs,
             comparisons=args.comparisons,
+            counts_only=args.counts_only,
+            save=args.save,
+            baselines=_absolute(args.baselines),
         )
     return profile(project, _absolute(args.reports))
 

@@ -44,12 +44,13 @@ def describe() -> dict[str, Any]:
 
 def of_python(python: str) -> dict[str, Any]:
     """:func:`describe` of another interpreter (a base worktree's environment)."""
-    done = subprocess.run(
-        [python, "-m", "dynapi_bench.environment"], capture_output=True, text=True, check=False, timeout=60
-    )
-    if done.returncode != 0:
+    try:
+        done = subprocess.run(
+            [python, "-m", "dynapi_bench.environment"], capture_output=True, text=True, check=False, timeout=60
+        )
+        found = json.loads(done.stdout) if done.returncode == 0 else {}
+    except (OSError, subprocess.TimeoutExpired, ValueError):
         return {}
-    found = json.loads(done.stdout)
     return found if isinstance(found, dict) else {}
 
 

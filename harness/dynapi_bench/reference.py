@@ -252,6 +252,8 @@ class BaseCommit:
         kind = dimension(rule.unit)
         if kind == "instructions":
             return f"counts: beyond {rule.ab_allowed_change:+.0%}"
+        if self.quick and kind == "time":
+            return f"wall time: beyond x{factor:g} only (--quick: 3 pairs)"
         wall = self._wall(rule)
         if wall is None:
             return f"beyond {rule.ab_allowed_change:+.0%}, significant" + (

@@ -78,7 +78,7 @@ def kpi_lines(j: Judgement) -> list[dict[str, Any]]:
                 "verdict": str(k["verdict"]),
                 "unit": str(k["unit"]),
                 "row": str(k["row"]),
-                "case": str(k["row"]).rsplit("::", 1)[-1],  # the row's name without its file, as shown
+                "case": str(k["row"]).removesuffix("::instructions").rsplit("::", 1)[-1],  # without its file, as shown
                 "value": _fmt(k["value"]),
                 "target": _fmt(k["target"], "g"),
                 "threshold": _fmt(k["threshold"], "g"),

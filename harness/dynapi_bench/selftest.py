@@ -12,21 +12,30 @@ Many comparisons come from subsets of the cycles (without replacement), so every
 states the cycles and comparisons behind it.
 Memory: the suite under memray, base twice and with each test holding +10% and +50% of
 its base peak; a comparison pairs the tests.
+Counts: real edits to ``framework/`` in scratch worktrees, counted once each
+(:mod:`dynapi_bench.variants`); ``--counts-only`` runs just that part (about 2 minutes).
+With ``--save``, what the timing part measured per KPI (met the bar or not, and its A/A
+spread) is stored under ``baselines/<machine>/selftest/``: :mod:`dynapi_bench.gating`
+reads the three newest records to decide which wall-time KPIs ``--against`` may gate.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 import random
+import subprocess
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dynapi_bench.collect import memory_rows, suite_rows, timing_rows
+from dynapi_bench.counts import unavailable
 from dynapi_bench.errors import BenchError, ExitCode
 from dynapi_bench.judge import Verdict, judge
 from dynapi_bench.measure import measure_memory, measure_timing
@@ -35,8 +44,9 @@ from dynapi_bench.project import Project
 from dynapi_bench.protocol import MEMORY_ENV, TIME_ENV
 from dynapi_bench.reference import BaseCommit
 from dynapi_bench.report import render_template
-from dynapi_bench.results import Results, atomic_write_json
+from dynapi_bench.results import Results, atomic_write_json, machine_id
 from dynapi_bench.thresholds import Thresholds, load_thresholds
+from dynapi_bench.variants import VARIANTS, count_matrix, render_counts
 from framework.files import atomic_write_text
 
 __all__ = ["BAR", "Matrix", "run_selftest"]
@@ -66,6 +76,31 @@ class Matrix:
     rates: dict[str, dict[str, float]]
     memory: dict[str, dict[str, Any]]
     effective: dict[str, dict[str, float]]
+    spread: dict[str, float] = field(default_factory=dict)
+
+    def met(self, kpi: str) -> bool:
+        """The wall-time bar for one KPI: <= 1% A/A alarms, >= 95% of +10% caught."""
+        rates = self.rates[kpi]
+        return rates["A/A"] <= BAR["false_alarms"] and rates["+10%"] >= BAR["detect_10"]
+
+    def record(self, commit: str, machine: str, stamp: str) -> dict[str, Any]:
+        """What :mod:`dynapi_bench.gating` reads: per timing KPI, the bar met or not, and the spread."""
+        return {
+            "datetime": stamp,
+            "commit": commit,
+            "machine": machine,
+            "pairs": self.pairs,
+            "comparisons": self.comparisons,
+            "kpis": {
+                kpi: {
+                    "met": self.met(kpi),
+                    "spread": self.spread.get(kpi, math.nan),
+                    "false_alarms": rates["A/A"],
+                    "detect_10": rates["+10%"],
+                }
+                for kpi, rates in self.rates.items()
+            },
+        }
 
     def misses(self) -> list[str]:
         """Where the bar is not met, in words."""
@@ -91,6 +126,7 @@ class Matrix:
             "timing": self.rates,
             "effective_ratio": self.effective,
             "memory": self.memory,
+            "spread": self.spread,
             "met": not self.misses(),
             "misses": self.misses(),
         }
@@ -128,10 +164,12 @@ def _subset(results: Results, cycles: int, subset: Sequence[int]) -> Results:
     return _results(results.commit, rows)
 
 
-def _regressed(head: Results, base: Results, thresholds: Thresholds) -> set[str]:
-    """The KPIs the judge finds regressed, as ``--against`` would (the bootstrap skipped)."""
+def _regressed(head: Results, base: Results, thresholds: Thresholds) -> tuple[set[str], dict[str, float]]:
+    """The KPIs the judge finds regressed, as ``--against`` would (the bootstrap skipped),
+    and each KPI's largest row ratio (what an allowed change would have to clear)."""
     j = judge(head, thresholds, BaseCommit(base, base.commit, base.commit, interval=False))
-    return set(j.rows.loc[j.rows["reference_verdict"] == Verdict.REGRESSION.value, "kpi"])
+    largest = {str(k): float(g["ratio"].max()) for k, g in j.rows.groupby("kpi")}
+    return set(j.rows.loc[j.rows["reference_verdict"] == Verdict.REGRESSION.value, "kpi"]), largest
 
 
 def _subsets(cycles: int, pairs: int, wanted: int, rng: random.Random) -> list[tuple[int, ...]]:
@@ -146,14 +184,16 @@ def _subsets(cycles: int, pairs: int, wanted: int, rng: random.Random) -> list[t
 
 def timing_matrix(
     sides: dict[str, Results], thresholds: Thresholds, *, pairs: int, comparisons: int, seed: int = 0
-) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], int]:
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], int, dict[str, float]]:
     """Alarm rates per timing KPI and condition over random subsets of ``pairs`` cycles,
-    each comparison judged by the run's own judge."""
+    each comparison judged by the run's own judge; and each KPI's A/A spread: the 99th
+    percentile of its largest row change over the A/A comparisons."""
     bases = {name: _per_process(sides[name], TIMING_KPIS) for name in ("A", "A2")}
     cycles = min(len(v) for rows in bases["A"].values() for v in rows.values())  # one value a cycle
     subsets = _subsets(cycles, pairs, comparisons, random.Random(seed))
     rates: dict[str, dict[str, float]] = {}
     effective: dict[str, dict[str, float]] = {}
+    spread: dict[str, float] = {}
     for label, results in sides.items():
         if label == "A":
             continue
@@ -165,13 +205,19 @@ def timing_matrix(
             ratios = [float(np.median(head[kpi][n] / values)) for n, values in rows.items() if n in head.get(kpi, {})]
             effective.setdefault(kpi, {})[name] = float(np.median(ratios))
         alarms = dict.fromkeys(bases["A"], 0)
+        largest: dict[str, list[float]] = {}
         for subset in subsets:
             base = _subset(sides[BASE_OF[label]], cycles, subset)
-            for kpi in _regressed(_subset(results, cycles, subset), base, thresholds):
+            flagged, biggest = _regressed(_subset(results, cycles, subset), base, thresholds)
+            for kpi in flagged:
                 alarms[kpi] = alarms.get(kpi, 0) + 1
+            for kpi, ratio in biggest.items():
+                largest.setdefault(kpi, []).append(ratio)
         for kpi, count in alarms.items():
             rates.setdefault(kpi, {})[name] = count / len(subsets)
-    return rates, effective, len(subsets)
+        if name == "A/A":
+            spread.update({kpi: float(np.quantile(values, 0.99)) - 1 for kpi, values in largest.items()})
+    return rates, effective, len(subsets), spread
 
 
 def memory_verdicts(pairs: dict[str, list[tuple[Results, Results]]], thresholds: Thresholds) -> dict[str, Any]:
@@ -203,27 +249,32 @@ def run_selftest(
     cycles: int | None = None,
     pairs: int | None = None,
     comparisons: int = 300,
+    counts_only: bool = False,
+    save: bool = False,
+    baselines: Path | None = None,
 ) -> int:
     """Run the self-test; write ``selftest.json`` and ``selftest.html`` beside the reports."""
+    out = reports or project.reports
+    rules = load_thresholds(thresholds or project.thresholds)
+    if counts_only:
+        return _counts_part(project, out, rules, step="[1/1]")
     pairs = AB_PAIRS if pairs is None else pairs
     cycles = pairs + 6 if cycles is None else cycles
     if not 2 <= pairs <= cycles:
         raise BenchError(f"--pairs {pairs}: must be between 2 and --cycles ({cycles}); raise --cycles or lower --pairs")
     if comparisons < 1:
         raise BenchError(f"--comparisons {comparisons}: must be at least 1")
-    out = reports or project.reports
-    rules = load_thresholds(thresholds or project.thresholds)
     raw = out / "selftest"
     # One process per condition each cycle, in lockstep test by test as base and head in
     # --against, in balanced orders; each B is compared with A or A2 (BASE_OF).
     conditions = {"+5%": 0.05, "A": 0.0, "+10%": 0.10, "+25%": 0.25, "A2": 0.0, "+50%": 0.50}
     sides = tuple(Side(name, project.root, env=((TIME_ENV, str(f)),)) for name, f in conditions.items())
     plan = Plan(sides, cycles, raw)
-    print(f"[1/3] timing: {len(sides)} conditions x {cycles} cycles, taken in turn ...", flush=True)
+    print(f"[1/4] timing: {len(sides)} conditions x {cycles} cycles, taken in turn ...", flush=True)
     outputs = measure_timing(plan)
     timing = {name: _results(name, [*timing_rows(o), *suite_rows(o)]) for name, o in outputs.items()}
 
-    print("[2/3] memory: the suite under memray: base twice, +10% and +50% twice each ...", flush=True)
+    print("[2/4] memory: the suite under memray: base twice, +10% and +50% twice each ...", flush=True)
     base_sides = [Side("MA", project.root), Side("MA2", project.root)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = list(pool.map(lambda side: measure_memory(plan, side), base_sides))
@@ -247,16 +298,50 @@ def run_selftest(
     for (size, base, side), m in zip(grown_sides, found, strict=True):
         grown.setdefault(_label(size), []).append((memory[base], _results(side.name, memory_rows(m))))
 
-    print(f"[3/3] matrix: {comparisons} comparisons of {pairs} pairs per figure ...", flush=True)
-    rates, effective, made = timing_matrix(timing, rules, pairs=pairs, comparisons=comparisons)
-    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, rules), effective)
+    print(f"[3/4] matrix: {comparisons} comparisons of {pairs} pairs per figure ...", flush=True)
+    rates, effective, made, spread = timing_matrix(timing, rules, pairs=pairs, comparisons=comparisons)
+    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, rules), effective, spread)
     data = matrix.as_dict()
     atomic_write_json(out / "selftest.json", data)
     page = write_selftest_page(out, data)
     print(f"      written: {out / 'selftest.json'}, {page}", flush=True)
     print(render_matrix(data), flush=True)
+    if save:
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        commit = _head(project.root)
+        folder = (baselines or project.baselines) / machine_id() / "selftest"
+        path = folder / f"{stamp}-{commit[:12]}.json"
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, matrix.record(commit, machine_id(), stamp))
+        print(f"      wall-time record saved: {path} (--against reads the three newest)", flush=True)
+    counted = _counts_part(project, out, rules, step="[4/4]")
     # Exit 1 as for a KPI that crossed: here, the gate itself missed its bar.
-    return int(ExitCode.OK if data["met"] else ExitCode.REGRESSION)
+    return int(ExitCode.OK if data["met"] and counted == ExitCode.OK else ExitCode.REGRESSION)
+
+
+def _head(root: Path) -> str:
+    done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
+def _counts_part(project: Project, out: Path, rules: Thresholds, *, step: str) -> int:
+    """The count matrix: real edits counted in scratch worktrees (:mod:`dynapi_bench.variants`)."""
+    skipped = unavailable()
+    if skipped:
+        print(f"{step} counts: {skipped}", flush=True)
+        return int(ExitCode.OK)
+    print(
+        f"{step} counts: HEAD and {len(VARIANTS) - 1} edits of framework/factory.py, counted in worktrees ...",
+        flush=True,
+    )
+    start = time.perf_counter()
+    matrix = count_matrix(project.root, project.cache, out / "selftest-counts", rules)
+    atomic_write_json(out / "selftest-counts.json", matrix)
+    print(f"      done in {time.perf_counter() - start:.0f} s: {out / 'selftest-counts.json'}", flush=True)
+    print(render_counts(matrix), flush=True)
+    wrong = [name for name, found in matrix.items() if not found["ok"]]
+    print("count gate: every verdict as expected" if not wrong else f"count gate WRONG for: {', '.join(wrong)}")
+    return int(ExitCode.REGRESSION if wrong else ExitCode.OK)
 
 
 def render_matrix(data: dict[str, Any]) -> str:

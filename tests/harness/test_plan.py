@@ -30,9 +30,10 @@ def test_quick_on_its_own_has_three_processes() -> None:
 
 
 @pytest.mark.parametrize("quick", [False, True])
-def test_two_sides_run_ab_pairs_and_ignore_quick(quick: bool) -> None:
+def test_two_sides_run_ab_pairs_with_full_rounds(quick: bool) -> None:
     plan = Plan.for_run(sides("base", "head"), Path("raw"), quick=quick)
-    assert (plan.processes, plan.quick) == (AB_PAIRS, False)
+    # Quick beside a base: 3 pairs, its wall time gated only beyond the large-change factor.
+    assert (plan.processes, plan.quick) == (QUICK_PROCESSES if quick else AB_PAIRS, False)
     assert AB_PAIRS == 12
     assert plan.rounds == ("0.05", "10")  # quick's shorter rounds never apply beside a base
 

@@ -82,7 +82,7 @@ def test_report_names_a_baseline_and_mann_whitney(
     assert "baseline 20260102T000000Z-c2.json (commit commit2, " in page
     assert "Mann-Whitney U" in page
     assert "sign test" not in page
-    assert "KPI unit row value target threshold goal baseline change p verdict why" in page
+    assert "KPI unit row value target threshold goal baseline change p verdict gate why" in page
     assert "This run against the baseline" in page
 
 
@@ -95,7 +95,7 @@ def test_report_names_the_base_commit_and_the_sign_test(
     assert f"base main (commit {SHA[:12]})" in page
     assert "sign test" in page
     assert "Mann-Whitney U" not in page
-    assert "KPI unit row value target threshold goal base change p verdict why" in page
+    assert "KPI unit row value target threshold goal base change p verdict gate why" in page
     assert page.count(f"base {SHA[:12]}") >= 5 * 2  # each KPI's heading and its plot's legend
     assert "History across saved baselines (0)" in page
 

@@ -36,7 +36,7 @@ def test_timing_matrix_counts_alarms(tmp_path: Path, thresholds_file: Path) -> N
         "+50%": side(tmp_path, "b50", 1.50, drift, 6),
     }
     thresholds = load_thresholds(thresholds_file)
-    rates, effective, made = timing_matrix(sides, thresholds, pairs=10, comparisons=50)
+    rates, effective, made, _spread = timing_matrix(sides, thresholds, pairs=10, comparisons=50)
     assert made == 50
     for kpi in ("config_load", "data_generation"):
         assert rates[kpi]["A/A"] == 0.0

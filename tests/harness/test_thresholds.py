@@ -66,7 +66,8 @@ def test_bad_large_change(tmp_path: Path, text: str, expected: str) -> None:
     [
         (
             "kpis:\n  config_load: {unit: parsecs, target: 1, threshold: 2, allowed_change: 0.1}\n",
-            "kpis.config_load.unit: unknown unit 'parsecs'; use one of ns, us, ms, s, B, KB, MB, KiB, MiB",
+            "kpis.config_load.unit: unknown unit 'parsecs'; use one of ns, us, ms, s, B, KB, MB, KiB, MiB, instructions, k instructions, "
+            "M instructions",
         ),
         (
             "kpis:\n  config_load: {unit: ms, target: -1, threshold: 2, allowed_change: 0.1}\n",
