@@ -145,7 +145,8 @@ def count_matrix(repo: Path, cache: Path, raw: Path, thresholds: Thresholds) -> 
 
 def render_counts(matrix: dict[str, Any]) -> str:
     """The count matrix as text: per variant, its alarms and the count ratios it produced."""
-    lines = [f"{'variant':9} {'data_generation x':>18} {'every case x':>18}  alarms                      verdict"]
+    header = f"{'variant':9} {'data_generation x':>18} {'its cases x':>18}  {'alarms':27} verdict"
+    lines = [header]
     for name, found in matrix.items():
         geo = found["kpi_ratio"].get("data_generation_instructions", float("nan"))
         span = f"{found['case_ratio']['min']:.4f}-{found['case_ratio']['max']:.4f}"

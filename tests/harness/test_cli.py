@@ -259,7 +259,8 @@ def test_selftest_main(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     selftest = Recorder()
     monkeypatch.setattr(cli, "run_selftest", selftest)
     assert selftest_main(["--pairs", "4", "--cycles", "10", "--thresholds", "rules.yaml"]) == 0
-    assert selftest_main([]) == 0
+    assert selftest_main(["--counts-only", "--save", "--baselines", "../stored"]) == 0
+    defaults = {"counts_only": False, "save": False, "baselines": None}
     assert selftest.calls == [
         (
             (Project(project),),
@@ -269,11 +270,21 @@ def test_selftest_main(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                 "cycles": 10,
                 "pairs": 4,
                 "comparisons": 300,
+                **defaults,
             },
         ),
         (
             (Project(project),),
-            {"reports": None, "thresholds": None, "cycles": None, "pairs": None, "comparisons": 300},
+            {
+                "reports": None,
+                "thresholds": None,
+                "cycles": None,
+                "pairs": None,
+                "comparisons": 300,
+                "counts_only": True,
+                "save": True,
+                "baselines": project / "stored",
+            },
         ),
     ]
 

@@ -10,6 +10,7 @@ import pytest
 
 from dynapi_bench.errors import ResultsError
 from dynapi_bench.gating import WallTimeGate, wall_time_gates
+from dynapi_bench.selftest import Matrix
 
 
 def record(folder: Path, name: str, **kpis: tuple[bool, float]) -> None:
@@ -51,3 +52,15 @@ def test_a_broken_record_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text("{")
     with pytest.raises(ResultsError, match=r"x.json: not a readable self-test record .*delete it or run the self-test"):
         wall_time_gates(tmp_path)
+
+
+def test_a_selftest_record_is_what_gating_reads(tmp_path: Path) -> None:
+    rates = {
+        "config_load": {"A/A": 0.0, "+10%": 0.99, "+25%": 1.0},
+        "test_execution": {"A/A": 0.05, "+10%": 0.40, "+25%": 0.9},
+    }
+    matrix = Matrix(18, 12, 300, rates, {}, {}, {"config_load": 0.03, "test_execution": 0.21})
+    (tmp_path / "20261129T120000Z-abc.json").write_text(json.dumps(matrix.record("abc", "m", "20261129T120000Z")))
+    gates = wall_time_gates(tmp_path)
+    assert (gates["config_load"].met, gates["config_load"].runs) == (1, 1)
+    assert (gates["test_execution"].met, gates["test_execution"].spread) == (0, 0.21)
