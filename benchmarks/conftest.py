@@ -19,7 +19,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.inject import slow_down, time_factor
 from dynapi_bench.callgrind import Spans
-from dynapi_bench.protocol import COUNT_ENV, COUNT_ITERATIONS, COUNT_REPEATS, MEMORY_ENV, PROFILE_ENV, TIME_ENV
+from dynapi_bench.protocol import COUNT_ENV, COUNT_ITERATIONS, MEMORY_ENV, PROFILE_ENV, TIME_ENV
 from framework.config import DEFAULT_CONFIG_PATH, VersionConfig, load_config
 from framework.factory import DataFactory
 from framework.validator import ResponseValidator
@@ -68,7 +68,7 @@ class Repeated(BenchmarkFixture):  # type: ignore[misc]
 
 class Counted(BenchmarkFixture):  # type: ignore[misc]
     """The ``benchmark`` fixture under callgrind (``$DYNAPI_COUNT_SPANS``): three calls to
-    fill caches, then :data:`COUNT_REPEATS` counted spans of :data:`COUNT_ITERATIONS` calls.
+    fill caches, then one counted span of :data:`COUNT_ITERATIONS` calls.
     ``pedantic`` benchmarks (a 10,000-item stream, whole suite runs) are not counted: too
     long under callgrind, and their per-item work is the other benchmarks' (the suite is
     counted test by test by ``benchmarks/counting.py``)."""
@@ -86,8 +86,7 @@ class Counted(BenchmarkFixture):  # type: ignore[misc]
 
         iterations = int(self.extra_info.get("count_iterations", COUNT_ITERATIONS))
         label = {"row": self.fullname, **self.extra_info, "iterations": iterations}
-        for _ in range(COUNT_REPEATS):
-            self.spans.count(calls, **label)
+        self.spans.count(calls, **label)
         return result
 
     def pedantic(self, *args: Any, **kwargs: Any) -> Any:

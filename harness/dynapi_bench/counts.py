@@ -162,8 +162,9 @@ def _dumps(folder: Path) -> Iterator[Path]:
 
 
 def count_rows(folder: Path, log: Path, side: str) -> list[Row]:
-    """The count rows of one counting process: a benchmark's spans give one row (its median
-    span per call per item); the suite's tests give ``test_execution_instructions[VERSION]``,
+    """The count rows of one counting process: a benchmark's span gives one row (its count per
+    call per item; the median span, should a benchmark count several); the suite's tests give
+    ``test_execution_instructions[VERSION]``,
     passed tests only, the first (the session's start) left out."""
     labels_path = folder / "spans.json"
     try:

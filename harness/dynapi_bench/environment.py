@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
+from packaging.requirements import Requirement
+
 __all__ = ["changes", "describe", "of_python"]
 
 # The project's own distributions: their version does not change when their code does.
@@ -27,13 +29,41 @@ def _canonical(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def describe() -> dict[str, Any]:
-    """This interpreter (version, implementation, compiler, build) and every installed distribution."""
-    packages = {}
+def _installed() -> dict[str, metadata.Distribution]:
+    found: dict[str, metadata.Distribution] = {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
-        if name and _canonical(name) not in _OWN:
-            packages[_canonical(name)] = dist.version
+        if name:
+            found.setdefault(_canonical(name), dist)
+    return found
+
+
+def _closure(installed: Mapping[str, metadata.Distribution]) -> set[str]:
+    """What the measured processes can run: the project's own distributions' requirements
+    (with the Pets API's extra; not the development tools), transitively, and every pytest
+    plugin that loads itself (``pytest11``)."""
+    todo: list[tuple[str, frozenset[str]]] = [("dynapi-bench", frozenset())]  # it asks for the framework's extras
+    todo += [
+        (name, frozenset()) for name, dist in installed.items() if any(e.group == "pytest11" for e in dist.entry_points)
+    ]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen or name not in installed:
+            continue
+        seen.add((name, extras))
+        for text in installed[name].requires or ():
+            req = Requirement(text)
+            if req.marker is None or any(req.marker.evaluate({"extra": extra}) for extra in ("", *extras)):
+                todo.append((_canonical(req.name), frozenset(req.extras)))
+    return {name for name, _ in seen} - _OWN
+
+
+def describe() -> dict[str, Any]:
+    """This interpreter (version, implementation, compiler, build) and the installed version of
+    every distribution the measured code can reach (tools beside it, like nox or ruff, are not)."""
+    installed = _installed()
+    packages = {name: installed[name].version for name in _closure(installed)}
     return {
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "build": " ".join(platform.python_build()),
