@@ -93,6 +93,9 @@ class Spans:
     def count(self, fn: Callable[[], Mapping[str, Any] | None], **label: Any) -> None:
         """Count one span of ``fn()``; ``label`` says what it was (row, kpi, items, iterations),
         and ``fn`` may add to it what only the run knows (a test's outcome)."""
+        # Made before the counts are zeroed: a string buffer of a new size is a new ctypes type,
+        # whose creation (about 20 k instructions) must not land in the span.
+        name = ctypes.create_string_buffer(str(label.get("row", "span")).encode()[:255], 256)
         collecting = gc.isenabled()
         gc.disable()
         if self.switch or not self.labels:
@@ -102,7 +105,6 @@ class Spans:
         try:
             found = fn()
         finally:
-            name = ctypes.create_string_buffer(str(label.get("row", "span")).encode()[:200])
             _send(_DUMP_STATS_AT, ctypes.addressof(name))
             if self.switch:
                 _send(_STOP_INSTRUMENTATION)
