@@ -70,6 +70,12 @@ def verdict_of(
     p_up = f"p={change.p_up:.2g}" if not math.isnan(change.p_up) else "no test possible"
     if ratio > factor:
         return Verdict.REGRESSION, f"x{ratio:.3f} is beyond the large-change factor x{factor:g} ({p_up})"
+    if change.exact:  # a count: the same every time, so no test of significance
+        if ratio - 1 > allowed:
+            return Verdict.REGRESSION, f"x{ratio:.3f} > allowed {allowed:+.0%} (an instruction count: exact)"
+        if ratio - 1 < -allowed:
+            return Verdict.IMPROVED, f"x{ratio:.3f}"
+        return Verdict.PASS, ""
     if ratio - 1 > allowed:
         if change.p_up < alpha:
             return Verdict.REGRESSION, f"x{ratio:.3f} > allowed {allowed:+.0%}, significant ({p_up} < {alpha:g})"

@@ -36,6 +36,7 @@ class Change:
     p_up: float = math.nan
     p_down: float = math.nan
     n: int = 0  # processes or pairs behind it
+    exact: bool = False  # an instruction count: the ratio is the change, no statistics behind it
 
     @property
     def change(self) -> float:
@@ -115,7 +116,7 @@ def counted(row: Row, other: Row) -> Change:
 
 def certain(ratio: float) -> Change:
     """A change with no doubt about its direction: p = 0 for it, 1 against it."""
-    return Change(ratio, p_up=0.0 if ratio > 1 else 1.0, p_down=0.0 if ratio < 1 else 1.0, n=1)
+    return Change(ratio, p_up=0.0 if ratio > 1 else 1.0, p_down=0.0 if ratio < 1 else 1.0, n=1, exact=True)
 
 
 def _finite(value: float) -> bool:

@@ -93,8 +93,8 @@ def kpi_lines(j: Judgement) -> list[dict[str, Any]]:
     return lines
 
 
-def moved_functions(j: Judgement, top: int = 5) -> list[dict[str, Any]]:
-    """For each count row that moved beyond its allowed change (or improved), the functions
+def moved_functions(j: Judgement, top: int = 5, rows: int = 3) -> list[dict[str, Any]]:
+    """For the ``rows`` count rows that moved most beyond their allowed change, the functions
     that gained or lost the most instructions per item, from both sides' callgrind figures
     (each side keeps its top functions, so a function below that cut counts as 0 there)."""
     if j.reference is None:
@@ -103,8 +103,12 @@ def moved_functions(j: Judgement, top: int = 5) -> list[dict[str, Any]]:
     moved = j.rows[
         j.rows["verdict"].isin(["regression", "inconclusive", "improved"]) & j.rows["name"].isin(list(j.run.by_name))
     ]
-    out = []
-    for record in moved.to_dict("records"):
+    out: list[dict[str, Any]] = []
+    # The rows that moved most, first: a reviewer needs the few largest, not every case.
+    ranked = sorted(moved.to_dict("records"), key=lambda r: -abs(math.log(r["ratio"])) if r["ratio"] > 0 else 0)
+    for record in ranked:
+        if len(out) == rows:
+            break
         row, other = j.run.by_name[record["name"]], others.get(record["name"])
         if row.measure != "instructions" or other is None:
             continue
