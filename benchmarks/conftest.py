@@ -94,7 +94,7 @@ class Counted(BenchmarkFixture):  # type: ignore[misc]
         pytest.skip("not counted: a pedantic benchmark (whole runs); its per-item work is counted elsewhere")
 
 
-_SPANS = Spans(Path(os.environ[COUNT_ENV]), switch=False) if os.environ.get(COUNT_ENV) else None
+_SPANS = Spans(Path(os.environ[COUNT_ENV])) if os.environ.get(COUNT_ENV) else None
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -65,5 +65,5 @@ class SuiteCounter:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    spans = Spans(Path(os.environ[COUNT_ENV]), switch=False)
+    spans = Spans(Path(os.environ[COUNT_ENV]))
     config.pluginmanager.register(SuiteCounter(spans), "dynapi-suite-counter")

@@ -2,8 +2,8 @@
 
 A program run under ``valgrind --tool=callgrind --instr-atstart=no`` runs its start-up
 (the imports, pytest's collection) uninstrumented, about 6x faster than counted; it asks
-callgrind to count only around the measured code: start instrumentation, zero the counts,
-run, dump them to a file of their own, stop. Those requests are valgrind's stable client
+callgrind to count only around the measured code: start instrumentation (once), zero the
+counts, run, dump them to a file of their own. Those requests are valgrind's stable client
 request ABI (``valgrind.h``, ``callgrind.h``): a no-op instruction sequence that valgrind
 recognises, with a pointer to the request in ``rax``. Python cannot emit it, so this module
 maps the eleven instructions of valgrind.h's x86-64 request into executable memory and
@@ -43,8 +43,7 @@ _X86_64 = bytes.fromhex(
 )
 _RUNNING_ON_VALGRIND = 0x1001
 _CALLGRIND = (ord("C") << 24) | (ord("T") << 16)  # VG_USERREQ_TOOL_BASE('C','T')
-_DUMP_STATS_AT, _ZERO_STATS = _CALLGRIND + 3, _CALLGRIND + 1
-_START_INSTRUMENTATION, _STOP_INSTRUMENTATION = _CALLGRIND + 4, _CALLGRIND + 5
+_ZERO_STATS, _DUMP_STATS_AT, _START_INSTRUMENTATION = _CALLGRIND + 1, _CALLGRIND + 3, _CALLGRIND + 4
 
 
 def supported() -> bool:
@@ -79,15 +78,15 @@ def running_on_valgrind() -> bool:
 class Spans:
     """The counted spans of one process, in dump order, written at the end as JSON.
 
-    ``count(fn, label)`` counts ``fn()`` alone: instrumentation on, counts zeroed, the
-    garbage collector off (as timeit does: a collection falls wherever an allocation
-    count crosses a threshold, so one span would pay for another's garbage), ``fn()``,
-    a dump, instrumentation off. Dump *k* (``OUT.k``) holds the span labelled *k*.
+    ``count(fn, label)`` counts ``fn()`` alone: counts zeroed, the garbage collector off
+    (as timeit does: a collection falls wherever an allocation count crosses a threshold, so
+    one span would pay for another's garbage), ``fn()``, a dump. Instrumentation is switched
+    on at the first span and stays on: switching it off and on again makes valgrind translate
+    all the code again (a suite run 3x slower). Dump *k* (``OUT.k``) holds the span labelled *k*.
     """
 
-    def __init__(self, path: Path, *, switch: bool = True) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.switch = switch  # instrumentation off between spans; False: on from the first span on
         self.labels: list[dict[str, Any]] = []
 
     def count(self, fn: Callable[[], Mapping[str, Any] | None], **label: Any) -> None:
@@ -98,7 +97,7 @@ class Spans:
         name = ctypes.create_string_buffer(str(label.get("row", "span")).encode()[:255], 256)
         collecting = gc.isenabled()
         gc.disable()
-        if self.switch or not self.labels:
+        if not self.labels:
             _send(_START_INSTRUMENTATION)
         _send(_ZERO_STATS)
         found: Mapping[str, Any] | None = None
@@ -106,8 +105,6 @@ class Spans:
             found = fn()
         finally:
             _send(_DUMP_STATS_AT, ctypes.addressof(name))
-            if self.switch:
-                _send(_STOP_INSTRUMENTATION)
             if collecting:
                 gc.enable()
             self.labels.append({**label, **(found or {})})

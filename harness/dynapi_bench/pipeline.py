@@ -141,6 +141,7 @@ def run(project: Project, options: RunOptions) -> int:
     baselines = options.baselines or project.baselines
     thresholds = load_thresholds(options.thresholds or project.thresholds)  # bad input fails before measuring
     baseline = None if options.against else _baseline(baselines)
+    wall_time = wall_time_gates(baselines / machine_id() / "selftest") if options.against else {}
     sides, base_sha = _sides(project, options.against)
     plan = Plan.for_run(sides, reports / "raw", quick=options.quick)
     progress = Progress(3)
@@ -151,16 +152,15 @@ def run(project: Project, options: RunOptions) -> int:
     # Alone, the timing processes run one at a time: the counts take the other core from the
     # start (the counts gate the CPU-bound KPIs; wall time beside them is reported). With
     # --against, the wall-time A/B is a gate: the counts wait for it.
-    counters = ThreadPoolExecutor(max_workers=1 if len(sides) == 1 else 2)
-    beside = " (counting beside them)" if skipped is None and len(sides) == 1 else ""
-    progress.step(
-        "timing", f"benchmarks/ in {plan.processes} fresh processes{each}, each running the suite twice{beside}"
-    )
+    beside = skipped is None and len(sides) == 1
+    counters = ThreadPoolExecutor(max_workers=1 if beside else 2)
+    what = f"benchmarks/ in {plan.processes} fresh processes{each}, each running the suite twice"
+    progress.step("timing", what + (" (counting beside them)" if beside else ""))
     try:
-        counting = _start_counts(counters, plan) if skipped is None and len(sides) == 1 else None
+        counting = _start_counts(counters, plan) if beside else None
         timing = measure_timing(plan)
         progress.done(f"{plan.processes * len(sides)} processes")
-        if skipped is None and counting is None:
+        if skipped is None and not beside:
             counting = _start_counts(counters, plan)
         progress.step(
             "memory + counts + profiles",
@@ -193,7 +193,6 @@ def run(project: Project, options: RunOptions) -> int:
         written.append(path)
     if base_sha is None:
         (reports / "base-results.json").unlink(missing_ok=True)  # an earlier --against's, not this run's
-    wall_time = wall_time_gates(baselines / machine_id() / "selftest")
     reference: Reference | None = (
         BaseCommit(results["base"], options.against, base_sha, wall_time=wall_time, quick=options.quick)
         if base_sha and options.against
