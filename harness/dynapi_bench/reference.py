@@ -183,8 +183,8 @@ class Baseline:
             f"row's fastest process; a change counts when it is larger than the KPI's allowed change and significant "
             f"(one-sided Mann-Whitney U on raw samples and on process medians, p < {alpha:g}; memory per test compared "
             f"test by test), or larger than the large-change factor whatever the statistics; instruction counts "
-            f"change by their ratio, with no statistics, and are the gate of the CPU-bound KPIs (wall time fails "
-            f"the build only beyond the large-change factor)"
+            f"change by their ratio, with no statistics, and are the gate of the CPU-bound KPIs (their wall time is "
+            f"reported; a KPI without counts fails on wall time only beyond the large-change factor)"
         )
 
     def confirm(self) -> str:
