@@ -18,7 +18,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dynapi_bench.baselines import newest_baseline, save_baseline
@@ -35,12 +35,12 @@ from dynapi_bench.project import Project
 from dynapi_bench.reference import BaseCommit, Baseline, Reference
 from dynapi_bench.render import render_markdown, render_table, summary
 from dynapi_bench.report import history, write_report
-from dynapi_bench.results import Row, atomic_write_json, load_results, machine_id
+from dynapi_bench.results import Results, Row, atomic_write_json, load_results, machine_id
 from dynapi_bench.thresholds import load_thresholds
 from dynapi_bench.worktree import environments, prepare_base
 from framework.files import atomic_write_text
 
-__all__ = ["RunOptions", "profile", "run"]
+__all__ = ["RunOptions", "profile", "run", "without_counts"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,21 @@ def _untimed(
     return Untimed(found, rows, written)
 
 
+def without_counts(results: Results) -> Results:
+    """``results`` less its instruction counts (for a run that could not count)."""
+    return replace(results, rows=tuple(row for row in results.rows if row.measure != "instructions"))
+
+
+def _skip_counts(sides: tuple[Side, ...], baseline: Baseline | None) -> tuple[str | None, Baseline | None]:
+    """Why counts cannot be taken (printed once), and the baseline to judge against then:
+    without its counts, so that they are not `missing` in the table."""
+    skipped = unavailable() or _predates_counts(sides)
+    if skipped is None:
+        return None, baseline
+    print(skipped, flush=True)
+    return skipped, Baseline(without_counts(baseline.results)) if baseline is not None else None
+
+
 def _predates_counts(sides: tuple[Side, ...]) -> str | None:
     """Counts need ``benchmarks/counting.py`` on every side: a base from before them has none."""
     old = [side.name for side in sides if not (side.benchmarks / "counting.py").is_file()]
@@ -145,9 +160,7 @@ def run(project: Project, options: RunOptions) -> int:
     sides, base_sha = _sides(project, options.against)
     plan = Plan.for_run(sides, reports / "raw", quick=options.quick)
     progress = Progress(3)
-    skipped = unavailable() or _predates_counts(sides)
-    if skipped:
-        print(skipped, flush=True)
+    skipped, baseline = _skip_counts(sides, baseline)
     each = " in turn with base's" if len(sides) > 1 else ""
     # The timing processes run one at a time: the counts take the other core from the start
     # (they gate the CPU-bound KPIs; wall time beside them is reported, or with --quick
@@ -164,7 +177,7 @@ def run(project: Project, options: RunOptions) -> int:
         if skipped is None and not beside:
             counting = _start_counts(counters, plan)
         progress.step(
-            "memory + counts + profiles",
+            "memory + profiles" if skipped else "memory + counts + profiles",
             "the suite under memray; " + ("" if skipped else "instructions under callgrind; ") + "pyinstrument per KPI",
         )
         untimed = _untimed(plan, project, reports, counting)
