@@ -79,12 +79,12 @@ class Counted(BenchmarkFixture):  # type: ignore[misc]
         self._mode = "benchmark(...)"
         for _ in range(3):
             result = fn(*args, **kwargs)
+        iterations = int(self.extra_info.get("count_iterations", COUNT_ITERATIONS))
 
         def calls() -> None:
             for _ in range(iterations):
                 fn(*args, **kwargs)
 
-        iterations = int(self.extra_info.get("count_iterations", COUNT_ITERATIONS))
         label = {"row": self.fullname, **self.extra_info, "iterations": iterations}
         self.spans.count(calls, **label)
         return result

@@ -110,7 +110,9 @@ class Spans:
             self.labels.append({**label, **(found or {})})
 
     def save(self) -> None:
-        """Write the labels (the harness pairs them with the dumps by order)."""
+        """Write the labels (the harness pairs them with the dumps by order), atomically. Not
+        through ``framework.files``: importing it imports the whole framework (500 modules)
+        into a process whose counts should not depend on it."""
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"pid": os.getpid(), "spans": self.labels}), encoding="utf-8")
         tmp.replace(self.path)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import statistics
 import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -133,9 +132,8 @@ def read_dump(path: Path) -> Dump:
                 current = _name(line[3:].strip(), names)
             elif line.startswith("calls="):
                 skip_next = True
-            elif line.startswith(("cfn=", "cfi=", "cfl=", "fi=", "fe=", "fl=", "ob=", "cob=")):
-                if line.startswith("cfn="):
-                    _name(line[4:].strip(), names)
+            elif line.startswith("cfn="):  # a callee's name may be defined here, used later
+                _name(line[4:].strip(), names)
             elif line.startswith("summary:"):
                 total = int(line.split()[1])
     allocator = sum(cost for name, cost in functions.items() if _allocator(name))
@@ -163,9 +161,7 @@ def _dumps(folder: Path) -> Iterator[Path]:
 
 def count_rows(folder: Path, log: Path, side: str) -> list[Row]:
     """The count rows of one counting process: a benchmark's span gives one row (its count per
-    call per item; the median span, should a benchmark count several); the suite's tests give
-    ``test_execution_instructions[VERSION]``,
-    passed tests only, the first (the session's start) left out."""
+    call per item); the suite's passed tests give ``test_execution_instructions[VERSION]``."""
     labels_path = folder / "spans.json"
     try:
         spans: list[dict[str, Any]] = json.loads(labels_path.read_text(encoding="utf-8"))["spans"]
@@ -193,7 +189,6 @@ def count_rows(folder: Path, log: Path, side: str) -> list[Row]:
 def _row(name: str, found: Sequence[tuple[dict[str, Any], Dump]]) -> Row:
     label = found[0][0]
     if label.get("kpi") == "test_execution":
-        # One span a test: the row's value is the mean test of the version, its samples each test.
         # One span a test: the row's value is the mean test of the version, keyed by node id so
         # that a comparison takes the tests both sides counted.
         per_test = {str(lab["row"]): float(d.total) for lab, d in found}
@@ -208,20 +203,20 @@ def _row(name: str, found: Sequence[tuple[dict[str, Any], Dump]]) -> Row:
             keyed=per_test,
             info={"version": label["api_version"], "tests": len(found), "functions": functions},
         )
-    calls = int(label.get("iterations", 1))
-    items = int(label.get("items", 1))
-    per_call = [d.total / calls for _, d in found]
-    middle = found[per_call.index(statistics.median_low(per_call))][1]
+    # One span a benchmark (pytest-benchmark allows one call of the fixture a test).
+    dump = found[0][1]
+    n = int(label.get("iterations", 1)) * int(label.get("items", 1))  # items in the span
+    per_item = dump.total / n
     own = {"row", "iterations", "kpi", "items", "measure"}
     return Row(
         kpi=f"{label['kpi']}_instructions",
         name=f"{name}::instructions",
-        samples=np.asarray(per_call) / items,
+        samples=np.asarray([per_item]),
         measure="instructions",
-        process=np.asarray([statistics.median(per_call) / items]),
+        process=np.asarray([per_item]),
         info={
             **{k: v for k, v in label.items() if k not in own},
-            "functions": _per(middle.functions, calls * items),
+            "functions": _per(dump.functions, n),
         },
     )
 

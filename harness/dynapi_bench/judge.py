@@ -37,7 +37,7 @@ import pandas as pd
 from dynapi_bench.errors import ExitCode, ResultsError
 from dynapi_bench.reference import Change, Reference, certain
 from dynapi_bench.results import Results, Row
-from dynapi_bench.thresholds import KpiRule, Thresholds
+from dynapi_bench.thresholds import KpiRule, LargeChange, Thresholds
 from dynapi_bench.units import dimension, scale
 
 __all__ = ["Judgement", "Verdict", "judge", "verdict_of"]
@@ -270,7 +270,7 @@ class _Policy:
             return False
         return self.reference.gates(rule, ratio, factor)
 
-    def describe(self, rule: KpiRule, large: Any) -> str:
+    def describe(self, rule: KpiRule, large: LargeChange) -> str:
         kind = dimension(rule.unit)
         if self.reference is None:
             return "thresholds only" if math.isfinite(rule.threshold) else "no reference"

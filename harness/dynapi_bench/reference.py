@@ -115,8 +115,8 @@ def counted(row: Row, other: Row) -> Change:
 
 
 def certain(ratio: float) -> Change:
-    """A change with no doubt about its direction: p = 0 for it, 1 against it."""
-    return Change(ratio, p_up=0.0 if ratio > 1 else 1.0, p_down=0.0 if ratio < 1 else 1.0, n=1, exact=True)
+    """A count's change: the ratio itself, with no test behind it (no p-value to show)."""
+    return Change(ratio, n=1, exact=True)
 
 
 def _finite(value: float) -> bool:
