@@ -27,6 +27,8 @@ nox.options.error_on_missing_interpreters = True
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHON = "3.11"
 PYTEST = ("pytest", "-p", "no:cacheprovider")
+KENNEL_CONFIG = "tests/kennel/version_config.yaml"
+KENNEL_APP = "tests.kennel.app:create_app()"
 
 
 def install(session: nox.Session, *groups: str, harness: bool = True) -> None:
@@ -68,13 +70,18 @@ def profile(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the unit and harness tests, then the dynamic suite in-process and against a live server."""
+    """Run the unit and harness tests, then the dynamic suite in-process and against a live server,
+    and its CRUD slice against the Kennel API (tests/kennel/: another framework, another shape)."""
     install(session, "test")
     session.run(*PYTEST, "tests/unit", "tests/harness", *session.posargs)
     session.run(*PYTEST, "tests/integration", *session.posargs)
     session.run(*PYTEST, "tests/integration", "-n", "2", *session.posargs)
-    with live_server(session) as url:
+    with live_server(session, "petstore", "/api/v1/pets") as url:
         session.run(*PYTEST, "tests/integration", "-n", "2", f"--api-url={url}", *session.posargs)
+    kennel = (*PYTEST, "tests/integration/test_crud_dynamic.py", f"--version-config={KENNEL_CONFIG}")
+    session.run(*kennel, f"--asgi-app={KENNEL_APP}", *session.posargs)
+    with live_server(session, "tests.kennel", "/api/v1/pets/") as url:
+        session.run(*kennel, "-n", "2", f"--api-url={url}", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -100,28 +107,29 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(session: nox.Session, timeout: float = 30.0) -> Iterator[str]:
-    """Serve the Pets API with uvicorn on a free loopback port; stop it by its pid."""
+def live_server(session: nox.Session, module: str, probe: str, timeout: float = 30.0) -> Iterator[str]:
+    """Serve an API (``python -m module --port N``) on a free loopback port until ``probe``
+    answers 200; stop it by its pid."""
     port = free_port()
     python = str(Path(session.bin) / "python")
-    log = Path(session.create_tmp()) / "petstore.log"
+    log = Path(session.create_tmp()) / f"{module}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([python, "-m", "petstore", "--port", str(port)], stdout=out, stderr=out)
+        proc = subprocess.Popen([python, "-m", module, "--port", str(port)], stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
-    session.log(f"petstore serving at {url} (pid {proc.pid})")
+    session.log(f"{module} serving at {url} (pid {proc.pid})")
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                session.error(f"petstore exited with {proc.returncode}: {log.read_text()[-2000:]}")
+                session.error(f"{module} exited with {proc.returncode}: {log.read_text()[-2000:]}")
             try:
-                with urllib.request.urlopen(f"{url}/api/v1/pets", timeout=1) as response:
+                with urllib.request.urlopen(f"{url}{probe}", timeout=1) as response:
                     if response.status == 200:
                         break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                session.error(f"petstore did not answer on {url} within {timeout:.0f} s")
+                session.error(f"{module} did not answer on {url} within {timeout:.0f} s")
             time.sleep(0.1)
         yield url
     finally:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from framework.client import VersionedClient, make_client
 from framework.config import (
+    Endpoint,
     GlobalSettings,
-    Pagination,
+    Shape,
     Template,
     VersionConfig,
     VersionSpec,
@@ -21,8 +22,10 @@ from framework.config import (
 )
 from framework.errors import (
     ConfigError,
+    ConfigGapError,
     FactoryError,
     FrameworkError,
+    MissingParameterError,
     Problem,
     ResponseValidationError,
     UnknownNameError,
@@ -33,17 +36,20 @@ from framework.validator import ResponseValidator, ValidationResult, checked_for
 
 __all__ = [
     "ConfigError",
+    "ConfigGapError",
     "DataFactory",
+    "Endpoint",
     "FactoryError",
     "FrameworkError",
     "GlobalSettings",
     "InvalidCase",
     "Item",
-    "Pagination",
+    "MissingParameterError",
     "Problem",
     "Related",
     "ResponseValidationError",
     "ResponseValidator",
+    "Shape",
     "Template",
     "UnknownNameError",
     "ValidationResult",

@@ -13,99 +13,176 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from framework.config import VersionConfig
+from framework.config import Endpoint, Shape, VersionConfig
+from framework.config.model import absent, dig
 
 __all__ = ["IN_PROCESS_URL", "VersionedClient", "make_client"]
 
 IN_PROCESS_URL = "http://testserver"
 
 
-def make_client(*, app: Any = None, base_url: str | None = None, timeout: float = 5.0) -> httpx.AsyncClient:
-    """A client for ``app`` in-process, or for the server at ``base_url``."""
+def make_client(
+    *, app: Any = None, base_url: str | None = None, timeout: float = 5.0, follow_redirects: bool = True
+) -> httpx.AsyncClient:
+    """A client for ``app`` in-process, or for the server at ``base_url``; redirects (a
+    trailing slash's 307) are followed, as test clients do, unless ``follow_redirects`` is False."""
     if (app is None) == (base_url is None):
         raise ValueError("give either app (in-process) or base_url (a live server), not both")
     if app is not None:
         transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=app)
-        return httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, timeout=timeout, trust_env=False)
+        return httpx.AsyncClient(
+            transport=transport,
+            base_url=IN_PROCESS_URL,
+            timeout=timeout,
+            trust_env=False,
+            follow_redirects=follow_redirects,
+        )
     assert base_url is not None
     # TLS only when the URL asks for it: the default context costs ~55 ms to build.
     verify = urlsplit(base_url).scheme == "https"
     transport = httpx.AsyncHTTPTransport(verify=verify) if not verify else httpx.AsyncHTTPTransport()
-    return httpx.AsyncClient(transport=transport, base_url=base_url, timeout=timeout, trust_env=False)
+    return httpx.AsyncClient(
+        transport=transport, base_url=base_url, timeout=timeout, trust_env=False, follow_redirects=follow_redirects
+    )
 
 
 class VersionedClient:
-    """A session client bound to one API version: paths come from the config.
+    """A session client bound to one API version: paths and response shapes come from the config.
 
-    Every method returns the ``httpx.Response``; :meth:`data` and :meth:`items`
-    unwrap the ``{"success", "version", "data"}`` envelope and the version's paging.
+    Resource names resolve in any spelling (``pet``, ``pets``). Keyword arguments fill the
+    endpoint's path parameters (``api.create("health_record", payload, pet_id=...)``); on
+    :meth:`list` the others are query parameters. Every method returns the ``httpx.Response``;
+    :meth:`data`, :meth:`items`, :meth:`page` and :meth:`error` read it in the shape the
+    config gives the endpoint it came from.
     """
 
-    __slots__ = ("_paths", "client", "config", "pagination", "version")
+    __slots__ = ("_endpoints", "client", "config", "shape", "version")
 
     def __init__(self, client: httpx.AsyncClient, config: VersionConfig, version: str) -> None:
         self.client = client
         self.config = config
         self.version = version
-        self.pagination = config.get_pagination(version)
-        self._paths: dict[str, str] = {}
+        self.shape = config.get_shape(version)
+        self._endpoints: dict[str, Endpoint] = {}
 
-    def url(self, resource: str, item_id: str | None = None, **params: str) -> str:
+    def endpoint(self, resource: str) -> Endpoint:
+        """The config's endpoint for ``resource`` (any spelling)."""
+        found = self._endpoints.get(resource)
+        if found is None:
+            found = self._endpoints[resource] = self.config.endpoint(self.version, resource)
+        return found
+
+    def url(self, resource: str, item_id: object = None, **params: object) -> str:
         """The path of a resource's collection, or of one item, with ``{name}`` filled in."""
-        path = self._paths.get(resource)
-        if path is None:
-            path = self._paths[resource] = self.config.get_endpoint(self.version, resource)
-        if params:
-            path = path.format(**params)
-        return path if item_id is None else f"{path}/{item_id}"
+        return self.endpoint(resource).url(item_id, params)
 
-    def collection(self, resource: str) -> str:
-        """The key a flat page lists items under: the endpoint's last segment (``health_records``)."""
-        return self.url(resource).rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
-
-    async def create(self, resource: str, payload: Any) -> httpx.Response:
+    async def create(self, resource: str, payload: Any, **params: object) -> httpx.Response:
         """POST a payload to the collection."""
-        return await self.client.post(self.url(resource), json=payload)
+        return await self._send("POST", resource, None, params, json=payload)
 
-    async def get(self, resource: str, item_id: str) -> httpx.Response:
+    async def get(self, resource: str, item_id: object, **params: object) -> httpx.Response:
         """GET one item."""
-        return await self.client.get(self.url(resource, item_id))
+        return await self._send("GET", resource, item_id, params)
 
-    async def update(self, resource: str, item_id: str, payload: Any) -> httpx.Response:
+    async def update(self, resource: str, item_id: object, payload: Any, **params: object) -> httpx.Response:
         """PUT a (partial) update to one item."""
-        return await self.client.put(self.url(resource, item_id), json=payload)
+        return await self._send("PUT", resource, item_id, params, json=payload)
 
-    async def delete(self, resource: str, item_id: str) -> httpx.Response:
+    async def delete(self, resource: str, item_id: object, **params: object) -> httpx.Response:
         """DELETE one item."""
-        return await self.client.delete(self.url(resource, item_id))
+        return await self._send("DELETE", resource, item_id, params)
 
     async def list(self, resource: str, **params: Any) -> httpx.Response:
-        """GET the collection with query parameters (filters, ``page``, ``per_page``)."""
-        return await self.client.get(self.url(resource), params=params)
+        """GET the collection; path parameters fill the path, the rest are the query (filters, ``page``)."""
+        endpoint = self.endpoint(resource)
+        path = {k: params.pop(k) for k in endpoint.params if k in params}
+        return await self._send("GET", resource, None, path, params=params)
+
+    async def _send(
+        self, method: str, resource: str, item_id: object, path: dict[str, object], **kwargs: Any
+    ) -> httpx.Response:
+        endpoint = self.endpoint(resource)
+        url = endpoint.url(item_id, path)
+        return await self.client.request(method, url, extensions={_EXTENSION: endpoint}, **kwargs)
+
+    def _shape(self, response: httpx.Response) -> Shape:
+        endpoint = response.request.extensions.get(_EXTENSION)
+        return endpoint.shape if isinstance(endpoint, Endpoint) else self.shape
 
     def data(self, response: httpx.Response) -> Any:
-        """The ``data`` of a success envelope; raises AssertionError naming what is off."""
-        body = response.json()
-        if not isinstance(body, dict) or body.get("success") is not True:
-            raise AssertionError(
-                f"{response.request.method} {response.request.url.path}: not a success envelope: {body!r}"
-            )
-        if body.get("version") != self.version:
-            raise AssertionError(f"envelope says version {body.get('version')!r}, expected {self.version!r}")
-        return body["data"]
+        """The data of a success answer; raises AssertionError naming what is off."""
+        shape = self._shape(response)
+        body = _json(response)
+        self._check(response, body, shape, success=True)
+        found = dig(body, shape.data)
+        if absent(found):
+            where = ".".join(shape.data)
+            raise AssertionError(f"{_said(response)}: no {where!r} in the body: {_clip(body)}")
+        return found
 
-    def error(self, response: httpx.Response) -> dict[str, Any]:
-        """The ``error`` of a failure envelope."""
-        body = response.json()
-        if not isinstance(body, dict) or body.get("success") is not False or "error" not in body:
-            raise AssertionError(f"not an error envelope: {body!r}")
-        error: dict[str, Any] = body["error"]
-        return error
+    def error(self, response: httpx.Response) -> Any:
+        """The error details of a failure answer (``error`` of our envelope, ``detail`` of FastAPI's ...)."""
+        shape = self._shape(response)
+        body = _json(response)
+        self._check(response, body, shape, success=False)
+        found = dig(body, shape.error)
+        if absent(found):
+            where = ".".join(shape.error)
+            raise AssertionError(f"{_said(response)}: not an error: no {where!r} in the body: {_clip(body)}")
+        return found
 
-    def items(self, response: httpx.Response, resource: str) -> builtins.list[Any]:
-        """The items of a list response, whatever the version's paging shape."""
-        return self.pagination.items(self.data(response), self.collection(resource))
+    def items(self, response: httpx.Response, resource: str | None = None) -> builtins.list[Any]:
+        """The items of a list answer, wherever the endpoint's shape keeps them."""
+        shape = self.endpoint(resource).shape if resource is not None else self._shape(response)
+        body = _json(response)
+        self._check(response, body, shape, success=True)
+        found = dig(body, shape.items)
+        if not isinstance(found, builtins.list):
+            where = ".".join(shape.items) or "the body"
+            got = "nothing" if absent(found) else type(found).__name__
+            raise AssertionError(f"{_said(response)}: expected a list at {where}, got {got}: {_clip(body)}")
+        return found
 
     def page(self, response: httpx.Response) -> dict[str, Any]:
-        """The paging fields of a list response (total, page, per_page, total_pages)."""
-        return dict(self.pagination.meta(self.data(response)))
+        """The paging fields of a list answer that its shape has (total, page, per_page, total_pages)."""
+        shape = self._shape(response)
+        body = _json(response)
+        self._check(response, body, shape, success=True)
+        out = {}
+        for name, path in shape.paging().items():
+            value = dig(body, path)
+            if absent(value):
+                raise AssertionError(f"{_said(response)}: no {'.'.join(path)!r} in the body: {_clip(body)}")
+            out[name] = value
+        return out
+
+    def _check(self, response: httpx.Response, body: Any, shape: Shape, *, success: bool) -> None:
+        if shape.success is not None:
+            flag = dig(body, shape.success)
+            if not absent(flag) and flag is not success:
+                what = "a success" if success else "an error"
+                raise AssertionError(f"{_said(response)}: not {what}: {_clip(body)}")
+        if shape.version is not None:
+            said = dig(body, shape.version)
+            if not absent(said) and said != self.version:
+                raise AssertionError(f"{_said(response)}: the body says version {said!r}, expected {self.version!r}")
+
+
+_EXTENSION = "dynapi.endpoint"
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise AssertionError(f"{_said(response)}: the body is not JSON: {response.text[:200]!r}") from None
+
+
+def _said(response: httpx.Response) -> str:
+    request = response.request
+    return f"{request.method} {request.url.path} ({response.status_code})"
+
+
+def _clip(body: Any) -> str:
+    text = repr(body)
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -5,7 +5,10 @@ Every message says what is wrong, where (file, line, key path) and how to fix it
     FrameworkError
      +-- ConfigError               the version config cannot be used (file, YAML line, key path)
      +-- UnknownNameError          a lookup named a version, resource, feature or generator
-     |                             that the config does not have; lists the known ones
+     |    |                        that the config does not have; lists the known ones
+     |    +-- ConfigGapError       a list the config has elsewhere but not in this version
+     |                             (the plugin skips the test, saying where to add it)
+     +-- MissingParameterError     an endpoint's path needs a parameter that was not given
      +-- FactoryError              a payload cannot be built from the config
      +-- ResponseValidationError   a response broke its schema or field list (also an
                                    AssertionError, so pytest shows it as a test failure)
@@ -18,8 +21,10 @@ from dataclasses import dataclass
 
 __all__ = [
     "ConfigError",
+    "ConfigGapError",
     "FactoryError",
     "FrameworkError",
+    "MissingParameterError",
     "Problem",
     "ResponseValidationError",
     "UnknownNameError",
@@ -58,15 +63,50 @@ class ConfigError(FrameworkError):
 class UnknownNameError(FrameworkError, LookupError):
     """A version, resource, feature, field list or generator that the config does not define."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str], where: str = "") -> None:
+    def __init__(
+        self, kind: str, name: str, known: Iterable[str], where: str = "", *, tried: Iterable[str] = ()
+    ) -> None:
         self.kind = kind
         self.name = name
         self.known = tuple(sorted(known))
         scope = f" in {where}" if where else ""
+        others = [repr(t) for t in tried if t != name]
+        also = f" (also tried {', '.join(others)})" if others else ""
         choices = ", ".join(self.known) or "none"
-        super().__init__(f"unknown {kind} {name!r}{scope}; known: {choices}")
+        super().__init__(f"unknown {kind} {name!r}{also}{scope}; known: {choices}")
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message like a key
+        return str(self.args[0])
+
+
+class ConfigGapError(UnknownNameError):
+    """A field list this version lacks, of a resource the config knows: a gap, not a typo.
+
+    The pytest plugin reports a test that meets one as skipped, with this message.
+    """
+
+    def __init__(self, file: str, version: str, section: str, key: str) -> None:
+        Exception.__init__(
+            self, f"{version} has no {section}.{key}; add it under versions.{version}.{section} in {file}"
+        )
+        self.kind = "field list"
+        self.name = key
+        self.known = ()
+        self.version = version
+        self.section = section
+
+
+class MissingParameterError(FrameworkError, LookupError):
+    """An endpoint's path has a ``{name}`` that the call did not fill."""
+
+    def __init__(self, endpoint: str, template: str, missing: Iterable[str]) -> None:
+        self.endpoint = endpoint
+        self.missing = tuple(missing)
+        example = ", ".join(f"{m}=..." for m in self.missing)
+        names = ", ".join(self.missing)
+        super().__init__(f"endpoint {endpoint!r} ({template}) needs {names}: pass {example} to the call")
+
+    def __str__(self) -> str:
         return str(self.args[0])
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from framework.config import VersionConfig
-from framework.errors import FactoryError, UnknownNameError
+from framework.errors import ConfigGapError, FactoryError, UnknownNameError
 from framework.generators import GENERATORS, GeneratorContext, ValueGenerator
 
 __all__ = ["DataFactory", "InvalidCase", "Item", "Related"]
@@ -202,6 +202,8 @@ class DataFactory:
     def _field_list(self, version: str, key: str) -> tuple[str, ...]:
         try:
             return self.config.get_schema_fields(version, key)
+        except ConfigGapError:
+            raise  # a list this version lacks: the message already says where to add it
         except UnknownNameError as exc:
             raise FactoryError(
                 f"{self.config.path.name}: {exc}; add schema_fields.{key} to versions.{version}"
@@ -237,18 +239,20 @@ class DataFactory:
     def _plan(self, resource: str, version: str, kind: str, fields: Collection[str]) -> _Plan:
         template = self.config.get_template(resource)
         props = self._properties(resource, version, kind)
+        key = self.config.field_key(version, resource, kind)
         parts: dict[str, Any] = {}
         for name in fields:
             if name in template.field_generators:
                 parts[name] = GENERATORS[template.field_generators[name]](self._ctx)
                 continue
             if name in template.base_data:
-                value = template.base_data[name]
-                where = f"test_data_templates.{resource}.base_data.{name}"
+                parts[name] = template.base_data[name]
+            elif name in props:
+                parts[name] = self._value(name, props[name], f"versions.{version}.schemas.{key}.properties.{name}")
+            elif (hint := self.config.get_field_type(version, key, name)) is not None:
+                parts[name] = self._value(name, _HINTS[hint], f"versions.{version}.schema_fields.{key}")
             else:
-                where = f"versions.{version}.schemas.{resource}_{kind}.properties.{name}"
-                value = self._value(name, props[name], where) if name in props else _by_name(name, self._ctx)
-            parts[name] = value
+                parts[name] = _by_name(name, self._ctx)
         return _plan_from(parts)
 
     def _value(self, name: str, schema: Mapping[str, Any], where: str) -> Any:
@@ -295,6 +299,17 @@ class DataFactory:
             return lambda: plan.make({})
         return None
 
+
+_HINTS: Mapping[str, Mapping[str, Any]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer", "minimum": 0, "maximum": 100},
+    "number": {"type": "number", "minimum": 0, "maximum": 100},
+    "boolean": {"type": "boolean"},
+    "array": {"type": "array"},
+    "object": {"type": "object"},
+    **{fmt: {"type": "string", "format": fmt} for fmt in ("uuid", "email", "date", "date-time", "uri")},
+}
+"""What a field list's short type hint (``tags: array``) means, as a JSON Schema."""
 
 _FORMATS = {
     "uuid": "generate_uuid",

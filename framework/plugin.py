@@ -12,6 +12,7 @@ import importlib
 import inspect
 import os
 import random
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ import pytest_asyncio
 
 from framework.client import VersionedClient, make_client
 from framework.config import ENV_VAR, VersionConfig, load_config, resolve_config_path
-from framework.errors import FrameworkError
+from framework.errors import ConfigGapError, FrameworkError
 from framework.factory import DataFactory
 from framework.recorder import PerfRecorder
 from framework.validator import ResponseValidator
@@ -171,7 +172,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    _default_loop_scope(config)
     for line in (
         "smoke: quick checks that the API answers at all",
         "slow: tests that take long; deselect with -m 'not slow'",
@@ -190,6 +193,43 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             PerfRecorder(mode or "both", Path(json_path) if json_path else None), "dynapi-recorder"
         )
+
+
+_LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
+
+
+def _default_loop_scope(config: pytest.Config) -> None:
+    """Where the project has not chosen, async fixtures share the session's loop, like the
+    session client; pytest-asyncio would otherwise warn on every run that the scope is unset.
+    This runs before pytest-asyncio reads the option (tryfirst), through pytest's ini cache."""
+    if config.getini(_LOOP_SCOPE) is None:
+        config._inicache[_LOOP_SCOPE] = "session"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    """A dynamic test (one per version) that needs a list its version lacks is skipped, saying
+    where to add it; any other test fails on the error as usual."""
+    try:
+        return (yield)
+    except ConfigGapError as exc:
+        _skip_if_dynamic(item, exc)
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """As in setup: a gap in the config met by a dynamic test is a skip with the gap named."""
+    try:
+        return (yield)
+    except ConfigGapError as exc:
+        _skip_if_dynamic(item, exc)
+        raise
+
+
+def _skip_if_dynamic(item: pytest.Item, exc: ConfigGapError) -> None:
+    if "api_version" in getattr(item, "fixturenames", ()):
+        raise pytest.skip.Exception(str(exc), _use_item_location=True) from None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -274,19 +314,32 @@ def asgi_app(pytestconfig: pytest.Config) -> Any:
         raise pytest.UsageError(
             "no app to test: set the ini option asgi_app = 'module:attr', pass --asgi-app or --api-url"
         )
-    return import_app(state.asgi_app)
+    return import_app(state.asgi_app, pytestconfig.rootpath)
 
 
-def import_app(spec: str) -> Any:
-    """Import ``module:attr``; ``module:factory()`` calls the factory."""
+def import_app(spec: str, root: Path | None = None) -> Any:
+    """Import ``module:attr``; ``module:factory()`` calls the factory. A module that lives in
+    the project's root (``root``) imports without a ``pythonpath`` ini line."""
     module_name, _, attr = spec.partition(":")
     call = attr.endswith("()")
     attr = attr.removesuffix("()")
+    top = module_name.partition(".")[0]
     try:
-        obj: Any = getattr(importlib.import_module(module_name), attr)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if root is None or exc.name != top or not _lives_in(root, top):
+                raise
+            sys.path.insert(0, str(root))
+            module = importlib.import_module(module_name)
+        obj: Any = getattr(module, attr)
     except (ImportError, AttributeError) as exc:
         raise pytest.UsageError(f"asgi_app {spec!r}: {exc}; expected 'module:attr' or 'module:factory()'") from None
     return obj() if call else obj
+
+
+def _lives_in(root: Path, top: str) -> bool:
+    return (root / f"{top}.py").is_file() or (root / top).is_dir()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -296,10 +349,11 @@ async def api_client(
     """One ``httpx.AsyncClient`` for the whole session, in-process or against ``--api-url``."""
     state: DynapiState = pytestconfig.stash[_STATE]
     timeout = version_config.settings.default_timeout
+    follow = version_config.settings.follow_redirects
     client = (
-        make_client(base_url=state.api_url, timeout=timeout)
+        make_client(base_url=state.api_url, timeout=timeout, follow_redirects=follow)
         if state.api_url
-        else make_client(app=asgi_app, timeout=timeout)
+        else make_client(app=asgi_app, timeout=timeout, follow_redirects=follow)
     )
     async with client:
         yield client

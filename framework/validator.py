@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.protocols import Validator
 
 from framework.config import VersionConfig
-from framework.errors import Problem, ResponseValidationError, UnknownNameError
+from framework.errors import Problem, ResponseValidationError
 
 __all__ = ["Backend", "ResponseValidator", "ValidationResult", "checked_formats"]
 
@@ -57,6 +57,7 @@ class _Compiled:
     is_valid: Callable[[Any], bool] | None
     errors: Callable[[Any], list[tuple[str, str]]] | None
     ok: ValidationResult
+    key: str
 
 
 def _json_path(parts: Iterable[str | int]) -> str:
@@ -96,14 +97,17 @@ class ResponseValidator:
     """Checks responses against a version's field lists and JSON Schemas.
 
     ``backend="fast"`` uses jsonschema-rs; ``backend="jsonschema"`` the reference
-    implementation, for comparison (same verdicts, about 100x slower).
+    implementation, for comparison (same verdicts, about 100x slower). Fields beyond the
+    list are a problem unless the config says ``extra_fields: allow`` for the version or
+    the resource; ``extra_fields=True``/``False`` overrides the config for every resource.
     """
 
-    def __init__(self, config: VersionConfig, *, backend: Backend = "fast") -> None:
+    def __init__(self, config: VersionConfig, *, backend: Backend = "fast", extra_fields: bool | None = None) -> None:
         if backend not in ("fast", "jsonschema"):
             raise ValueError(f"unknown backend {backend!r}; use 'fast' or 'jsonschema'")
         self.config = config
         self.backend = backend
+        self.extra_fields = extra_fields
         self._compiled: dict[tuple[str, str, str], _Compiled] = {}
 
     def validate(self, data: Any, version: str, resource: str, kind: str = "response") -> ValidationResult:
@@ -113,7 +117,9 @@ class ResponseValidator:
             c = self._compile(version, resource, kind)
         if (
             type(data) is dict
-            and (c.fields is None or data.keys() == c.fields or c.required <= data.keys() <= c.fields)
+            and (
+                data.keys() == c.fields or (c.required <= data.keys() and (c.fields is None or data.keys() <= c.fields))
+            )
             and (c.is_valid is None or c.is_valid(data))
         ):
             return c.ok
@@ -137,35 +143,34 @@ class ResponseValidator:
 
     # -- compiling and explaining -----------------------------------------------------------
     def _compile(self, version: str, resource: str, kind: str) -> _Compiled:
-        key = f"{resource}_{kind}"
+        key = self.config.field_key(version, resource, kind)
         spec = self.config.get_version(version)
         schema = spec.schemas.get(key)
         names = spec.schema_fields.get(key)
         if schema is None and names is None:
-            known = sorted(set(spec.schema_fields) | set(spec.schemas))
-            where = f"{self.config.path.name} versions.{version}"
-            raise UnknownNameError("field list or schema", key, known, where)
+            raise self.config.missing(version, "schema_fields", key)
         is_valid = errors = None
         if schema is not None:
             backend = _rs_backend if self.backend == "fast" else _reference_backend
             is_valid, errors = backend(dict(schema))
         ok = ValidationResult(version, resource, kind)
-        fields = frozenset(names) if names is not None else None
+        extra = self.extra_fields if self.extra_fields is not None else spec.allows_extra_fields(key.rpartition("_")[0])
+        fields = frozenset(names) if names is not None and not extra else None
         required = frozenset(self.config.get_required_fields(version, key)) if names is not None else frozenset()
-        compiled = _Compiled(fields, required, is_valid, errors, ok)
+        compiled = _Compiled(fields, required, is_valid, errors, ok, key)
         self._compiled[(version, resource, kind)] = compiled
         return compiled
 
     def _explain(self, c: _Compiled, data: Any, root: str) -> ValidationResult:
         ok = c.ok
         problems: list[Problem] = []
-        key = f"{ok.resource}_{ok.kind}"
+        key = c.key
         if not isinstance(data, dict):
             problems.append(Problem(root, f"expected an object, got {type(data).__name__}"))
-        elif c.fields is not None:
+        else:
             for name in sorted(c.required - data.keys()):
                 problems.append(Problem(f"{root}.{name}", f"missing (required in {ok.version} {key})"))
-            for name in sorted(data.keys() - c.fields, key=str):
+            for name in sorted(data.keys() - (c.fields if c.fields is not None else data.keys()), key=str):
                 problems.append(Problem(f"{root}.{name}", f"unexpected (not in {ok.version} schema_fields.{key})"))
         if c.errors is not None:
             for path, message in sorted(c.errors(data)):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import importlib.abc
+import json
 import ssl
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from framework.client import IN_PROCESS_URL, VersionedClient, make_client
-from framework.config import VersionConfig
+from framework.config import VersionConfig, load_config
+from framework.errors import MissingParameterError, UnknownNameError
 
 
 def test_needs_exactly_one_target() -> None:
@@ -60,7 +63,10 @@ def test_urls_from_config(pets_config: VersionConfig, mock_client: httpx.AsyncCl
     assert api.url("pet") == "/api/v3/pets"
     assert api.url("pet", "abc") == "/api/v3/pets/abc"
     assert api.url("appointment_cancel", id="7") == "/api/v3/appointments/7/cancel"
-    assert VersionedClient(mock_client, pets_config, "v2").collection("health_record") == "health_records"
+    assert VersionedClient(mock_client, pets_config, "v2").endpoint("health_record").shape.items == (
+        "data",
+        "health_records",
+    )
 
 
 @pytest.mark.parametrize("version", ["v1", "v3"])
@@ -75,13 +81,13 @@ async def test_items_and_page_in_both_shapes(
 
 async def test_envelope_checks(pets_config: VersionConfig, mock_client: httpx.AsyncClient) -> None:
     api = VersionedClient(mock_client, pets_config, "v2")
-    with pytest.raises(AssertionError, match="envelope says version 'v1', expected 'v2'"):
+    with pytest.raises(AssertionError, match="the body says version 'v1', expected 'v2'"):
         api.data(await api.get("pet", "1"))
     missing = await api.delete("pet", "1")
     assert api.error(missing) == {"code": "not_found"}
-    with pytest.raises(AssertionError, match="not a success envelope"):
+    with pytest.raises(AssertionError, match="not a success"):
         api.data(missing)
-    with pytest.raises(AssertionError, match="not an error envelope"):
+    with pytest.raises(AssertionError, match="not an error"):
         api.error(await api.list("pet"))
 
 
@@ -129,3 +135,94 @@ async def test_requests_import_nothing(pets_config: VersionConfig) -> None:
         finally:
             sys.meta_path.remove(spy)
     assert spy.searched == []
+
+
+# -- endpoints and shapes as other APIs write them --------------------------------------------
+FOREIGN = """\
+versions:
+  v2:
+    base_url: /api/v2
+    response: {error: detail}
+    endpoints:
+      users:
+        path: /api/v2/users/
+        response: {list: {items: data, total: pagination.total, total_pages: pagination.pages}}
+      health-records:
+        path: /api/v2/pets/{pet_id}/health-records
+        response: {envelope: none, list: bare}
+    schema_fields:
+      user_create: [email]
+      health_record_create: [kind]
+"""
+
+
+def foreign_api(request: httpx.Request) -> httpx.Response:
+    """Answers the way the Kennel API does: a 307 without the slash, per-endpoint shapes, detail errors."""
+    path = request.url.path
+    if path == "/api/v2/users":
+        return httpx.Response(307, headers={"location": "/api/v2/users/"})
+    if path == "/api/v2/users/":
+        body = {"success": True, "data": [{"id": "u1"}], "pagination": {"total": 1, "pages": 1}, "version": "v2"}
+        return httpx.Response(200, json=body)
+    if path == "/api/v2/users/u1" and request.method == "DELETE":
+        return httpx.Response(200, json={"success": True, "message": "User deleted", "user_id": "u1"})
+    if path == "/api/v2/pets/p1/health-records":
+        if request.method == "POST":
+            return httpx.Response(201, json={"id": "h1", "pet_id": "p1", **json.loads(request.content)})
+        return httpx.Response(200, json=[{"id": "h1"}])
+    return httpx.Response(404, json={"detail": "Not Found"})
+
+
+@pytest.fixture
+def foreign(tmp_path: Path) -> VersionConfig:
+    path = tmp_path / "foreign.yaml"
+    path.write_text(FOREIGN, encoding="utf-8")
+    return load_config(path)
+
+
+def test_nested_endpoint_fills_its_parameters(foreign: VersionConfig, mock_client: httpx.AsyncClient) -> None:
+    api = VersionedClient(mock_client, foreign, "v2")
+    assert api.url("health_record", pet_id="p 1") == "/api/v2/pets/p%201/health-records"
+    assert api.url("health-records", "h1", pet_id="p1") == "/api/v2/pets/p1/health-records/h1"
+    with pytest.raises(MissingParameterError) as caught:
+        api.url("health_record")
+    assert str(caught.value) == (
+        "endpoint 'health-records' (/api/v2/pets/{pet_id}/health-records) needs pet_id: pass pet_id=... to the call"
+    )
+
+
+async def test_each_endpoint_read_in_its_own_shape(foreign: VersionConfig) -> None:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(foreign_api), base_url=IN_PROCESS_URL) as client:
+        api = VersionedClient(client, foreign, "v2")
+        users = await api.list("users")
+        assert api.items(users) == [{"id": "u1"}]
+        assert api.page(users) == {"total": 1, "total_pages": 1}
+        created = await api.create("health_record", {"kind": "checkup"}, pet_id="p1")
+        assert api.data(created) == {"id": "h1", "pet_id": "p1", "kind": "checkup"}
+        assert api.items(await api.list("health_record", pet_id="p1")) == [{"id": "h1"}]
+        assert api.error(await api.get("user", "nobody")) == "Not Found"
+        deleted = await api.delete("users", "u1")  # no data, no version: read it as it is
+        assert deleted.json()["success"] is True
+        with pytest.raises(AssertionError, match=r"DELETE /api/v2/users/u1 \(200\): no 'data' in the body"):
+            api.data(deleted)
+
+
+async def test_redirects_followed_unless_configured(foreign: VersionConfig) -> None:
+    transport = httpx.MockTransport(foreign_api)
+    async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, follow_redirects=True) as client:
+        response = await client.get("/api/v2/users")
+        assert response.status_code == 200
+        assert [r.status_code for r in response.history] == [307]
+    async with make_client(app=object()) as client:
+        assert client.follow_redirects
+    async with make_client(app=object(), follow_redirects=False) as client:
+        assert not client.follow_redirects
+
+
+def test_unknown_resource_names_every_spelling_tried(foreign: VersionConfig, mock_client: httpx.AsyncClient) -> None:
+    api = VersionedClient(mock_client, foreign, "v2")
+    with pytest.raises(UnknownNameError) as caught:
+        api.url("pet")
+    assert str(caught.value) == (
+        "unknown endpoint 'pet' (also tried 'pets') in foreign.yaml versions.v2.endpoints; known: health-records, users"
+    )

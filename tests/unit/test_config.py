@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
+from jsonschema import Draft202012Validator
 
 from framework.config import (
     DEFAULT_CONFIG_PATH,
     ENV_VAR,
+    FORMAT_SCHEMA,
     VersionConfig,
     clear_cache,
     load_config,
     resolve_config_path,
 )
-from framework.errors import ConfigError, UnknownNameError
+from framework.errors import ConfigError, ConfigGapError, UnknownNameError
 
 MINIMAL = """\
 versions:
@@ -65,13 +69,12 @@ def test_resources_come_from_field_lists(pets_config: VersionConfig) -> None:
     assert pets_config.resources("v2") == ("pet", "user", "appointment", "health_record")
 
 
-def test_pagination_styles(pets_config: VersionConfig) -> None:
-    flat, nested = pets_config.get_pagination("v1"), pets_config.get_pagination("v3")
-    page = {"total": 3, "page": 1, "per_page": 2, "total_pages": 2}
-    assert flat.items({**page, "pets": [1, 2]}, "pets") == [1, 2]
-    assert nested.items({"items": [1], "pagination": page}, "pets") == [1]
-    assert nested.meta({"items": [], "pagination": page}) == page
-    assert flat.meta({**page, "pets": []}) == page
+def test_list_presets(pets_config: VersionConfig) -> None:
+    flat, nested = pets_config.endpoint("v1", "pet").shape, pets_config.endpoint("v3", "pet").shape
+    assert flat.items == ("data", "pets")
+    assert flat.paging() == {k: ("data", k) for k in ("total", "page", "per_page", "total_pages")}
+    assert nested.items == ("data", "items")
+    assert nested.paging() == {k: ("data", "pagination", k) for k in ("total", "page", "per_page", "total_pages")}
 
 
 @pytest.mark.parametrize(
@@ -97,7 +100,9 @@ def test_a_file_with_only_field_lists_works(tmp_path: Path) -> None:
     # Endpoints are optional: the file loads without them, and asking for one names the gap.
     with pytest.raises(UnknownNameError) as caught:
         config.get_endpoint("v1", "pet")
-    assert str(caught.value) == "unknown endpoint 'pet' in version_config.yaml versions.v1.endpoints; known: none"
+    assert str(caught.value) == (
+        "unknown endpoint 'pet' (also tried 'pets') in version_config.yaml versions.v1.endpoints; known: none"
+    )
     assert config.settings.default_timeout == 5.0
     config.validate_configuration()
 
@@ -178,7 +183,7 @@ BAD = [
         id="required-not-in-fields",
     ),
     pytest.param("versions: [v1, v2]\n", 1, "versions: expected a mapping", id="versions-not-mapping"),
-    pytest.param("- a\n- b\n", 1, "the file must be a mapping", id="top-not-mapping"),
+    pytest.param("- a\n- b\n", 1, "expected a mapping with a top-level 'versions:' key", id="top-not-mapping"),
     pytest.param(MINIMAL + "verions: {}\n", 6, "verions: unknown key; expected one of", id="unknown-top-key"),
     pytest.param(
         "versions:\n  v1:\n    features:\n      batch: yes please\n",
@@ -187,9 +192,9 @@ BAD = [
         id="feature-not-bool",
     ),
     pytest.param(
-        "versions:\n  v1:\n    endpoints:\n      pet: pets\n",
+        "versions:\n  v1:\n    endpoints:\n      pet: 5\n",
         4,
-        "versions.v1.endpoints.pet: expected a path starting with '/', got 'pets'",
+        "versions.v1.endpoints.pet: expected a path ('/pets', '/api/v1/pets/', '/pets/{pet_id}/records', an http(s) URL)",
         id="endpoint-not-a-path",
     ),
     pytest.param(
@@ -231,8 +236,8 @@ BAD = [
     pytest.param(
         MINIMAL + "    pagination: {style: cursor}\n",
         6,
-        "versions.v1.pagination: expected {style: flat} or {style: nested}",
-        id="bad-pagination",
+        "versions.v1.pagination: pagination is now response.list: write response: {list: flat}",
+        id="pagination-moved",
     ),
     pytest.param(
         MINIMAL + "    base_url: api/v1\n",
@@ -249,7 +254,7 @@ BAD = [
     pytest.param(
         MINIMAL + "global_settings:\n  retries: 3\n",
         7,
-        "global_settings.retries: unknown setting",
+        "global_settings.retries: unknown key; expected one of default_timeout, follow_redirects, max_retries",
         id="unknown-setting",
     ),
     pytest.param(
@@ -312,3 +317,125 @@ def test_invalid_json_schema_caught_by_validate_configuration(tmp_path: Path) ->
 
 def test_project_config_validates_in_full(pets_config: VersionConfig) -> None:
     pets_config.validate_configuration()
+
+
+# -- endpoints as APIs write them --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("base_url", "written", "path"),
+    [
+        ("/api/v1", "/pets", "/api/v1/pets"),
+        ("/api/v1", "pets", "/api/v1/pets"),
+        ("/api/v1", "/api/v1/pets", "/api/v1/pets"),
+        ("/api/v1", "/api/v1/pets/", "/api/v1/pets/"),
+        ("/api/v1", "/api/v10/pets", "/api/v1/api/v10/pets"),
+        ("/api/v1/", "/pets", "/api/v1/pets"),
+        ("http://h:8/api/v1", "/pets", "http://h:8/api/v1/pets"),
+        ("http://h:8/api/v1", "/api/v1/pets", "http://h:8/api/v1/pets"),
+        ("/api/v1", "https://other.example/v1/pets", "https://other.example/v1/pets"),
+        ("", "/pets", "/pets"),
+    ],
+)
+def test_endpoint_never_prefixed_twice(tmp_path: Path, base_url: str, written: str, path: str) -> None:
+    config = load_config(
+        write(tmp_path, f"versions:\n  v1:\n    base_url: '{base_url}'\n    endpoints: {{pet: '{written}'}}\n")
+    )
+    assert config.get_endpoint("v1", "pet") == path
+    assert config.endpoint("v1", "pets").item == path.rstrip("/") + "/{id}"
+
+
+def test_item_path_and_shape_per_endpoint(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """\
+            versions:
+              v1:
+                base_url: /api/v1
+                response: {error: detail, list: nested}
+                endpoints:
+                  pets: {path: /pets/, item: '/pets/{id}/'}
+                  records:
+                    path: /pets/{pet_id}/records
+                    response: {envelope: none, list: bare}
+                  users: {path: /users, response: {envelope: {data: result, success: ok, version: null}}}
+            """,
+        )
+    )
+    pets, records, users = (config.endpoint("v1", r) for r in ("pet", "record", "user"))
+    assert (pets.path, pets.item, pets.params) == ("/api/v1/pets/", "/api/v1/pets/{id}/", ())
+    assert pets.shape.items == ("data", "items")
+    assert pets.shape.error == ("detail",)
+    assert records.params == ("pet_id",)
+    assert (records.shape.data, records.shape.items, records.shape.success, records.shape.paging()) == (
+        (),
+        (),
+        None,
+        {},
+    )
+    assert (users.shape.data, users.shape.success, users.shape.version) == (("result",), ("ok",), None)
+    assert users.shape.items == ("result", "items")
+
+
+def test_names_resolve_in_any_spelling(pets_config: VersionConfig) -> None:
+    assert pets_config.get_schema_fields("v2", "pets_create") == pets_config.get_schema_fields("v2", "pet_create")
+    assert pets_config.endpoint("v2", "health-records") is pets_config.endpoint("v2", "health_record")
+    assert pets_config.get_template("pets") is pets_config.get_template("pet")
+    assert pets_config.field_key("v1", "users", "response") == "user_response"
+    assert pets_config.references("v2", "appointments") == {"pet_id": "pet", "user_id": "user"}
+    assert pets_config.references("v1", "pet") == {"owner_id": "user"}
+
+
+def test_type_hints_extra_fields_and_gaps(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """\
+            versions:
+              v1:
+                extra_fields: {pet: allow}
+                schema_fields:
+                  pet_create: [name, tags: array, meta: object]
+                  pet_response: [id, name]
+                  user_response: [id]
+              v2:
+                extra_fields: allow
+                schema_fields:
+                  pet_create: [name]
+                  pet_update: [name]
+            """,
+        )
+    )
+    assert config.get_schema_fields("v1", "pet_create") == ("name", "tags", "meta")
+    assert config.get_field_type("v1", "pet_create", "tags") == "array"
+    assert config.get_field_type("v1", "pet_create", "name") is None
+    v1, v2 = config.get_version("v1"), config.get_version("v2")
+    assert (v1.allows_extra_fields("pet"), v1.allows_extra_fields("user"), v2.allows_extra_fields("user")) == (
+        True,
+        False,
+        True,
+    )
+    with pytest.raises(ConfigGapError) as gap:  # another version has it: a gap, skipped by the plugin
+        config.get_schema_fields("v1", "pet_update")
+    assert (
+        str(gap.value)
+        == "v1 has no schema_fields.pet_update; add it under versions.v1.schema_fields in version_config.yaml"
+    )
+    with pytest.raises(ConfigGapError):  # a standard kind of a known resource
+        config.get_schema_fields("v2", "user_create")
+    with pytest.raises(UnknownNameError) as typo:
+        config.get_schema_fields("v1", "pet_updat")
+    assert not isinstance(typo.value, ConfigGapError)
+
+
+# -- the format's JSON Schema: one file for the loader and for editors -------------------------
+def test_format_schema_is_a_valid_schema_that_passes_our_configs() -> None:
+    schema = json.loads(FORMAT_SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    root = Path(__file__).parents[2]
+    for name in ("tests/config/version_config.yaml", "tests/kennel/version_config.yaml"):
+        text = (root / name).read_text(encoding="utf-8")
+        errors = list(Draft202012Validator(schema).iter_errors(yaml.safe_load(text)))
+        assert errors == [], name
+    kennel = (root / "tests/kennel/version_config.yaml").read_text(encoding="utf-8")
+    comment = kennel.splitlines()[0].removeprefix("# yaml-language-server: $schema=")
+    assert (root / "tests/kennel" / comment).resolve() == FORMAT_SCHEMA.resolve()

@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from framework.config import VersionConfig, load_config
-from framework.errors import FactoryError
+from framework.errors import ConfigGapError, FactoryError
 from framework.factory import DataFactory
 
 
@@ -158,8 +158,11 @@ def test_related_objects_have_consistent_ids(pets_config: VersionConfig) -> None
 
 
 def test_related_needs_the_resource_in_the_version(pets_config: VersionConfig) -> None:
-    with pytest.raises(FactoryError, match=r"add schema_fields\.health_record_create to versions\.v1"):
+    with pytest.raises(ConfigGapError) as caught:
         DataFactory(pets_config).related("v1", health_records=1)
+    assert str(caught.value) == (
+        "v1 has no schema_fields.health_record_create; add it under versions.v1.schema_fields in version_config.yaml"
+    )
 
 
 def test_field_lists_only_config(tmp_path: Path) -> None:
@@ -213,3 +216,19 @@ def test_invalid_cases_take_overrides(pets_config: VersionConfig) -> None:
     for case in DataFactory(pets_config).invalid("pet", "v1", owner_id=owner):
         if case.field != "owner_id":
             assert case.payload["owner_id"] == owner
+
+
+def test_kennel_fields_get_the_types_the_config_states() -> None:
+    """A field without a schema gets a value of its type hint (``tags: array``), else of its
+    template's base_data, else one guessed from its name; names resolve in the plural too."""
+    config = load_config(Path(__file__).parents[2] / "tests" / "kennel" / "version_config.yaml")
+    factory = DataFactory(config, seed=3)
+    pet = factory.build("pets", "v2", owner_id="u1")
+    assert set(pet) == {"name", "species", "owner_id", "birth_date", "tags", "attributes"}
+    assert (type(pet["tags"]), type(pet["attributes"]), pet["species"]) == (list, dict, "dog")
+    assert len(pet["birth_date"]) == 10
+    assert pet["birth_date"][4] == "-"
+    assert isinstance(factory.build("pet", "v1", owner_id="u1")["age"], int)
+    user = factory.build("users", "v2")
+    assert (type(user["preferences"]), type(user["roles"]), type(user["phone_number"])) == (dict, list, str)
+    assert factory.build_update("health-records", "v2").keys() == {"kind", "date", "notes"}

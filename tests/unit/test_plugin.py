@@ -415,3 +415,90 @@ def test_plain():
 def test_plugin_is_registered_by_entry_point(project: pytest.Pytester) -> None:
     result = project.runpytest("--help")
     result.stdout.fnmatch_lines(["*version-aware API testing*", "*--api-versions*", "*--record-perf*"])
+
+
+# -- a fresh project: no friction, and unsafe YAML stopped in one line ------------------------
+FRESH_TEST = """
+from framework import version_parametrize
+
+
+@version_parametrize()
+async def test_create(api, data_factory):
+    response = await api.create("pets", data_factory.build("pets", api.version))
+    assert api.data(response)["name"] == "Rex"
+"""
+
+
+def test_fresh_project_needs_no_ini_lines_and_warns_nothing(pytester: pytest.Pytester) -> None:
+    """No pythonpath line for asgi_app, no asyncio loop-scope options: no error, no warning."""
+    pytester.mkdir("tests")
+    pytester.mkdir("tests/config")
+    (pytester.path / "tests/config/version_config.yaml").write_text(CONFIG)
+    pytester.makepyfile(app=APP)
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nasgi_app = "app:app"\n')
+    (pytester.path / "tests" / "test_fresh.py").write_text(FRESH_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error::pytest.PytestDeprecationWarning")
+    result.assert_outcomes(passed=3)
+    assert "is unset" not in result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(["*asyncio_default_fixture_loop_scope=session*"])
+
+
+def test_a_list_the_version_lacks_skips_saying_where_to_add_it(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_gap="""
+        from framework import version_parametrize
+
+        @version_parametrize()
+        def test_update(data_factory, api_version):
+            data_factory.build_update("pet", api_version)
+        """
+    )
+    result = project.runpytest("-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=3)
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED [[]1[]] test_gap.py:*: v1 has no schema_fields.pet_update; add it under versions.v1.schema_fields in *"
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        (
+            CONFIG + "  v1:\n    base_url: /again\n",
+            "*version_config.yaml:17: duplicate key 'v1' (first at line 2); keep one",
+        ),
+        (
+            CONFIG.replace(
+                "versions:",
+                "x-a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+                + "".join(
+                    f"x-{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+                )
+                + "test_data_templates: {pet: {base_data: {bomb: *i}}}\nversions:",
+            ),
+            "*anchor &* expands to * values (limit *)*",
+        ),
+    ],
+    ids=["duplicate-key", "alias-bomb"],
+)
+def test_unsafe_yaml_stops_in_one_line(project: pytest.Pytester, yaml_text: str, message: str) -> None:
+    (project.path / "tests/config/version_config.yaml").write_text(yaml_text)
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", timeout=30)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_a_gap_met_outside_a_dynamic_test_fails(project: pytest.Pytester) -> None:
+    """Only tests that run per version turn a gap into a skip: elsewhere it may be a bug."""
+    project.makepyfile(
+        test_plain="""
+        def test_update(data_factory):
+            data_factory.build_update("pet", "v1")
+        """
+    )
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ConfigGapError: v1 has no schema_fields.pet_update*"])

@@ -102,7 +102,7 @@ def test_compiled_once_per_key(validator: ResponseValidator, factory: DataFactor
 
 
 def test_unknown_key(validator: ResponseValidator) -> None:
-    with pytest.raises(UnknownNameError, match="unknown field list or schema 'pet_delete'"):
+    with pytest.raises(UnknownNameError, match="unknown field list 'pet_delete'"):
         validator.validate({}, "v1", "pet", "delete")
 
 
@@ -170,3 +170,21 @@ def test_backends_find_problems_at_the_same_paths(pets_config: VersionConfig) ->
         got = [p.path for p in fast.validate(payload, version, resource, kind).problems]
         want = [p.path for p in reference.validate(payload, version, resource, kind).problems]
         assert sorted(got) == sorted(want), (version, resource, kind, payload)
+
+
+def test_extra_fields_allowed_where_the_config_says(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "versions:\n  v1:\n    extra_fields: {pet: allow}\n"
+        "    schema_fields: {pet_response: [id, name], user_response: [id]}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    lenient = ResponseValidator(config)
+    assert lenient.validate({"id": "1", "name": "Rex", "href": "/pets/1"}, "v1", "pets")
+    missing = lenient.validate({"id": "1", "href": "/pets/1"}, "v1", "pet")
+    assert missing.problems == (Problem("$.name", "missing (required in v1 pet_response)"),)
+    strict = lenient.validate({"id": "1", "extra": 1}, "v1", "user")
+    assert strict.problems == (Problem("$.extra", "unexpected (not in v1 schema_fields.user_response)"),)
+    assert not ResponseValidator(config, extra_fields=False).validate({"id": "1", "name": "R", "x": 1}, "v1", "pet")
+    assert ResponseValidator(config, extra_fields=True).validate({"id": "1", "x": 1}, "v1", "user")

@@ -1,0 +1,228 @@
+"""Loading and caching: a YAML file becomes one immutable :class:`VersionConfig` per content.
+
+A file is parsed once per process (the safe, bounded parser of ``safe_yaml``), checked
+against the format's rules, and cached by resolved path, modification time and size: a
+changed file is read again, an unchanged one never is.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from framework.config import rules
+from framework.config.model import Endpoint, GlobalSettings, Shape, Template, VersionConfig, VersionSpec
+from framework.config.safe_yaml import parse
+from framework.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "ENV_VAR",
+    "clear_cache",
+    "load_config",
+    "resolve_config_path",
+    "validate_file",
+]
+
+DEFAULT_CONFIG_PATH = Path("tests/config/version_config.yaml")
+ENV_VAR = "DYNAPI_VERSION_CONFIG"
+
+_CACHE: dict[Path, tuple[int, int, VersionConfig]] = {}
+_RESOLVED: dict[str, Path] = {}
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> VersionConfig:
+    """Load, check and cache the config at ``path`` (default: ``DEFAULT_CONFIG_PATH``).
+
+    Cached by resolved path, modification time and size, so one process reads a file
+    once and re-reads it only when it changed. An absolute spelling is resolved once,
+    so a cached load costs one ``stat``.
+    """
+    spelled = os.fspath(path if path is not None else DEFAULT_CONFIG_PATH)
+    absolute = os.path.isabs(spelled)
+    resolved = _RESOLVED.get(spelled) if absolute else None
+    if resolved is None:
+        resolved = Path(spelled).resolve()
+        if absolute:
+            _RESOLVED[spelled] = resolved
+    try:
+        st = os.stat(resolved)
+    except FileNotFoundError:
+        hint = f"pass --version-config, set {ENV_VAR} or the ini option version_config"
+        raise ConfigError(f"file not found; {hint}", file=str(resolved)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(resolved)) from None
+    hit = _CACHE.get(resolved)
+    if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+        return hit[2]
+    config = _load(resolved)
+    _CACHE[resolved] = (st.st_mtime_ns, st.st_size, config)
+    return config
+
+
+def clear_cache() -> None:
+    """Forget every loaded file (tests and cold-load benchmarks use this)."""
+    _CACHE.clear()
+    _RESOLVED.clear()
+
+
+def resolve_config_path(option: str | None, env: Mapping[str, str], ini: str | None, rootdir: Path) -> Path:
+    """The config path by precedence: command-line option > environment variable >
+    ini setting > default. Relative paths are taken from ``rootdir``."""
+    chosen = option or env.get(ENV_VAR) or ini or str(DEFAULT_CONFIG_PATH)
+    p = Path(chosen).expanduser()
+    return p if p.is_absolute() else rootdir / p
+
+
+def validate_file(path: Path, *, check_schemas: bool = True) -> None:
+    """Check the file at ``path`` again in full, and every JSON Schema in it against its metaschema."""
+    text = _read(path)
+    raw = parse(text, path)
+    found = rules.problems(raw)
+    if check_schemas and not found:
+        found = list(rules.metaschema_problems(raw))
+    if found:
+        raise rules.config_error(path, text, found)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text; save the file as UTF-8", file=str(path)) from None
+
+
+def _load(path: Path) -> VersionConfig:
+    text = _read(path)
+    raw = parse(text, path)
+    found = rules.problems(raw)
+    if found:
+        raise rules.config_error(path, text, found)
+    return _build(path, raw)
+
+
+# -- from checked data to the model ----------------------------------------------------------
+def _build(path: Path, raw: Mapping[str, Any]) -> VersionConfig:
+    versions = {str(name): _version(str(name), spec) for name, spec in raw["versions"].items()}
+    gs = raw.get("global_settings") or {}
+    settings = GlobalSettings(
+        default_timeout=float(gs.get("default_timeout", 5.0)),
+        max_retries=int(gs.get("max_retries", 0)),
+        parallel_execution=bool(gs.get("parallel_execution", False)),
+        follow_redirects=bool(gs.get("follow_redirects", True)),
+    )
+    templates = {
+        str(r).replace("-", "_"): Template(
+            base_data=MappingProxyType(dict(t.get("base_data") or {})),
+            field_generators=MappingProxyType(dict(t.get("field_generators") or {})),
+            references=MappingProxyType(dict(t.get("references") or {})),
+        )
+        for r, t in (raw.get("test_data_templates") or {}).items()
+    }
+    return VersionConfig(path, versions, settings, templates)
+
+
+def _version(name: str, spec: Mapping[str, Any]) -> VersionSpec:
+    fields: dict[str, tuple[str, ...]] = {}
+    types: dict[str, Mapping[str, str]] = {}
+    for key, entries in (spec.get("schema_fields") or {}).items():
+        fields[key] = tuple(e if isinstance(e, str) else next(iter(e)) for e in entries)
+        typed = {k: v for e in entries if isinstance(e, dict) for k, v in e.items()}
+        if typed:
+            types[key] = MappingProxyType(typed)
+    schemas = dict(spec.get("schemas") or {})
+    keys = list(fields) + [k for k in schemas if k not in fields]
+    resources = tuple(dict.fromkeys(k.rpartition("_")[0] for k in keys))
+    base_url = str(spec.get("base_url", "")).rstrip("/")
+    response = spec.get("response") or {}
+    endpoints = {  # keyed in snake case: health-records and health_records are one resource
+        str(k).replace("-", "_"): _endpoint(str(k), v, base_url, response)
+        for k, v in (spec.get("endpoints") or {}).items()
+    }
+    extra = spec.get("extra_fields", "forbid")
+    allowed = {"*": extra == "allow"} if isinstance(extra, str) else {str(k): v == "allow" for k, v in extra.items()}
+    return VersionSpec(
+        name=name,
+        base_url=base_url,
+        features=MappingProxyType(dict(spec.get("features") or {})),
+        endpoints=MappingProxyType(endpoints),
+        schema_fields=MappingProxyType(fields),
+        required_fields=MappingProxyType({k: tuple(v) for k, v in (spec.get("required_fields") or {}).items()}),
+        optional_fields=MappingProxyType({k: tuple(v) for k, v in (spec.get("optional_fields") or {}).items()}),
+        field_types=MappingProxyType(types),
+        schemas=MappingProxyType(schemas),
+        shape=shape(response, "items"),
+        extra_fields=MappingProxyType(allowed),
+        resources=resources,
+    )
+
+
+def join(base_url: str, path: str) -> str:
+    """An endpoint as written, made a full path: relative to ``base_url`` unless it already
+    starts with base_url's path (a full path) or is an absolute URL; never prefixed twice."""
+    if path.startswith(("http://", "https://")):
+        return path
+    if not path.startswith("/"):
+        return f"{base_url}/{path}"
+    parts = urlsplit(base_url)
+    prefix = parts.path.rstrip("/")
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        return base_url[: len(base_url) - len(parts.path)] + path if parts.scheme else path
+    return base_url + path
+
+
+def _endpoint(name: str, entry: Any, base_url: str, response: Mapping[str, Any]) -> Endpoint:
+    if isinstance(entry, str):
+        entry = {"path": entry}
+    path = join(base_url, entry["path"])
+    item = join(base_url, entry["item"]) if "item" in entry else path.rstrip("/") + "/{id}"
+    last = [s for s in urlsplit(path).path.split("/") if s and not s.startswith("{")]
+    collection = last[-1].replace("-", "_") if last else name
+    merged = {**response, **(entry.get("response") or {})}
+    params = tuple(dict.fromkeys(p for p in _names(path)))
+    return Endpoint(name=name, path=path, item=item, params=params, shape=shape(merged, collection))
+
+
+def _names(template: str) -> list[str]:
+    return [n for _, n, _, _ in string.Formatter().parse(template) if n]
+
+
+def _path(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(p for p in text.split(".") if p)
+
+
+def shape(block: Mapping[str, Any], collection: str) -> Shape:
+    """A :class:`Shape` from a ``response`` block; presets placed under the envelope's data."""
+    envelope = block.get("envelope", "standard")
+    if envelope == "standard":
+        data: tuple[str, ...] = ("data",)
+        success: tuple[str, ...] | None = ("success",)
+        version: tuple[str, ...] | None = ("version",)
+        error: tuple[str, ...] = ("error",)
+    elif envelope == "none":
+        data, success, version, error = (), None, None, ()
+    else:
+        data = _path(envelope.get("data", "data")) or ()
+        success, version, error = _path(envelope.get("success")), _path(envelope.get("version")), ("error",)
+    if "error" in block:
+        error = _path(block["error"]) or ()
+    listing = block.get("list", "flat")
+    if listing == "flat":
+        paging = {k: (*data, k) for k in ("total", "page", "per_page", "total_pages")}
+        items = (*data, collection)
+    elif listing == "nested":
+        paging = {k: (*data, "pagination", k) for k in ("total", "page", "per_page", "total_pages")}
+        items = (*data, "items")
+    elif listing == "bare":
+        paging, items = {}, data
+    else:
+        paging = {k: p for k in ("total", "page", "per_page", "total_pages") if (p := _path(listing.get(k)))}
+        items = _path(listing["items"]) or ()
+    return Shape(data=data, success=success, version=version, error=error, items=items, **paging)
