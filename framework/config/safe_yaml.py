@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn
+from typing import Any, NoReturn
 
 import yaml
 
@@ -31,9 +31,10 @@ MAX_ALIASES = 10_000
 """Most repeat references to one list or mapping (aliases, merged values); the Pets config has 163."""
 
 _CORE = "tag:yaml.org,2002:"
-_ALLOWED = {_CORE + name for name in ("null", "bool", "int", "float", "str", "seq", "map")}
-_STR, _MERGE = _CORE + "str", _CORE + "merge"
+_STR, _SEQ, _MAP, _MERGE = (_CORE + name for name in ("str", "seq", "map", "merge"))
+_PLAIN = "tag:dynapi,2026:plain"  # a plain scalar, resolved by the builder
 _DROPPED = {_CORE + "timestamp", _CORE + "value"}  # implicit resolvers: dates and "=" stay strings
+_OPEN: Any = object()  # a list or mapping being built (an alias to it is a cycle), or no value yet
 
 
 class _Refused(Exception):
@@ -48,77 +49,145 @@ class _Bomb(Exception):
     """Aliases expand the document too far, or into itself; ``_bomb_error`` says where."""
 
 
-class _Loader(_Base):
-    """PyYAML's safe loader without dates or extra tags, refusing duplicate keys."""
+class _Composer(_Base):
+    """PyYAML's C parser and composer, leaving plain scalars unresolved: the builder resolves
+    each distinct text once (a config repeats its words), which is most of PyYAML's cost."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:  # type: ignore[override]
+        if kind is yaml.ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.1's implicit types without dates and ``=``: a date-like text stays a string."""
 
     yaml_implicit_resolvers = {  # noqa: RUF012 (an instance variable in PyYAML's stubs)
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
-        for first, resolvers in _Base.yaml_implicit_resolvers.items()
+        for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
     }
-    yaml_multi_constructors: ClassVar[dict[str | None, Any]] = {}
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._checked: set[yaml.Node] = set()
-        self._merged = 0
-
-    def _refuse_tag(self, node: yaml.Node) -> NoReturn:
-        """The constructor of every tag not allowed; shows ``!!x`` for YAML's own tags."""
-        tag = "!!" + node.tag.removeprefix(_CORE) if node.tag.startswith(_CORE) else node.tag
-        allowed = "only YAML's core types (null, bool, int, float, str, list, mapping) are"
-        raise _Refused(f"tag {tag} is not allowed; {allowed}", node)
-
-    yaml_constructors: ClassVar[dict[str | None, Any]] = {
-        tag: make for tag, make in _Base.yaml_constructors.items() if tag in _ALLOWED
-    }
-    yaml_constructors[_MERGE] = _Base.construct_yaml_str  # a "<<" that is not a key
-    yaml_constructors[None] = _refuse_tag
-
-    def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        """Check the keys as written (once, before merges add theirs), then merge."""
-        if node not in self._checked:
-            self._checked.add(node)
-            seen: dict[Any, yaml.Node] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == _MERGE:
-                    continue
-                key = key_node.value if key_node.tag == _STR else self.construct_object(key_node)
-                try:
-                    first = seen.setdefault(key, key_node)
-                except TypeError:  # unhashable: construct_mapping reports it
-                    continue
-                if first is not key_node:
-                    where = f"first at line {first.start_mark.line + 1}"
-                    raise _Refused(f"duplicate key {key!r} ({where}); keep one", key_node)
-        before = len(node.value)
-        super().flatten_mapping(node)
-        self._merged += len(node.value) - before
-        if self._merged > MAX_VALUES:  # PyYAML < 6.0.2 copies merged pairs level after level
-            raise _Bomb
 
 
-def _expanded(data: Any) -> tuple[int, int]:
-    """Values in ``data`` counting each alias as a copy, and the repeat references to lists and
-    mappings; one walk over the distinct objects. Raises _Bomb on a cycle."""
-    sizes: dict[int, int] = {}  # id -> expanded size; 0 while its children are walked
-    repeats = 0
+_RESOLVER = _Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_SCALARS: dict[str, Any] = {
+    _CORE + "null": _CONSTRUCTOR.construct_yaml_null,
+    _CORE + "bool": _CONSTRUCTOR.construct_yaml_bool,
+    _CORE + "int": _CONSTRUCTOR.construct_yaml_int,
+    _CORE + "float": _CONSTRUCTOR.construct_yaml_float,
+    _STR: lambda node: node.value,
+    _MERGE: lambda node: node.value,  # a "<<" that is not a key is text
+}
 
-    def size(obj: list[Any] | dict[Any, Any]) -> int:
-        nonlocal repeats
-        known = sizes.get(id(obj))
-        if known is not None:
-            if not known:
+
+class _Builder:
+    """Plain data from composed nodes, one pass: an alias is the node already built (so a bomb
+    costs nothing to build); duplicate keys and tags beyond YAML's core are refused, and the
+    size the data would have with every alias copied out is counted on the way."""
+
+    def __init__(self) -> None:
+        self.done: dict[yaml.Node, Any] = {}
+        self.sizes: dict[int, int] = {}  # id of a built list or mapping -> its expanded size
+        self.plain: dict[str, Any] = {}
+        self.repeats = 0
+        self.merged = 0
+
+    def size(self, value: Any) -> int:
+        return self.sizes.get(id(value), 1)
+
+    def build(self, node: yaml.Node) -> Any:
+        done = self.done
+        if node in done:  # an alias: the same node again
+            value = done[node]
+            if value is _OPEN:
                 raise _Bomb
-            repeats += 1
-            return known
-        sizes[id(obj)] = 0
-        n, children = (1 + len(obj), obj.values()) if isinstance(obj, dict) else (1, obj)
-        for child in children:
-            n += size(child) if isinstance(child, list | dict) else 1
-        sizes[id(obj)] = n
-        return n
+            if type(value) is list or type(value) is dict:
+                self.repeats += 1
+            return value
+        tag = node.tag
+        if type(node) is yaml.ScalarNode:
+            if tag == _PLAIN:
+                text = node.value
+                value = self.plain.get(text, _OPEN)
+                if value is _OPEN:
+                    resolved = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+                    value = self.plain[text] = _SCALARS[resolved](node)
+            elif tag in _SCALARS:
+                value = _SCALARS[tag](node)
+            else:
+                _refuse(node)
+            done[node] = value
+            return value
+        done[node] = _OPEN
+        if type(node) is yaml.SequenceNode:
+            if tag != _SEQ:
+                _refuse(node)
+            items = [self.build(child) for child in node.value]
+            self.sizes[id(items)] = 1 + sum(self.sizes.get(id(v), 1) for v in items)
+            done[node] = items
+            return items
+        if tag != _MAP:
+            _refuse(node)
+        mapping = self.mapping(node)
+        self.sizes[id(mapping)] = 1 + len(mapping) + sum(self.sizes.get(id(v), 1) for v in mapping.values())
+        done[node] = mapping
+        return mapping
 
-    return size(data) if isinstance(data, list | dict) else 1, repeats
+    def mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
+        explicit: dict[Any, Any] = {}
+        merges: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE or (key_node.tag == _PLAIN and key_node.value == "<<"):
+                merges.append(value_node)
+                continue
+            key = self.build(key_node)
+            try:
+                seen = key in explicit
+            except TypeError:
+                raise _Refused("a key must be text or a number, not a list or mapping", key_node) from None
+            if seen:
+                first = next(k for k, _ in node.value if k is not key_node and self.done.get(k, _OPEN) == key)
+                where = f"first at line {first.start_mark.line + 1}"
+                raise _Refused(f"duplicate key {key!r} ({where}); keep one", key_node)
+            explicit[key] = self.build(value_node)
+        if not merges:
+            return explicit
+        merged: dict[Any, Any] = {}
+        for value_node in merges:
+            sources = value_node.value if type(value_node) is yaml.SequenceNode else [value_node]
+            for source in sources:
+                data = self.build(source)
+                if type(data) is not dict:
+                    raise _Refused("'<<' merges a mapping (or a list of mappings) only", source)
+                for k, v in data.items():
+                    merged.setdefault(k, v)
+                self.merged += len(data)
+                if self.merged > MAX_VALUES:
+                    raise _Bomb
+        merged.update(explicit)
+        return merged
+
+
+def _refuse(node: yaml.Node) -> NoReturn:
+    """A tag that is not YAML's core; shows ``!!x`` for YAML's own tags, a local tag as written."""
+    tag = "!!" + node.tag.removeprefix(_CORE) if node.tag.startswith(_CORE) else node.tag
+    allowed = "only YAML's core types (null, bool, int, float, str, list, mapping) are"
+    raise _Refused(f"tag {tag} is not allowed; {allowed}", node)
+
+
+def measure(text: str) -> tuple[Any, int, int]:
+    """The data of ``text``, the number of values it holds with every alias copied out, and the
+    number of repeat references to a list or mapping (raises _Refused, _Bomb or a YAMLError)."""
+    composer = _Composer(text)
+    try:
+        node = composer.get_single_node()
+    finally:
+        composer.dispose()
+    if node is None:
+        return None, 0, 0
+    builder = _Builder()
+    data = builder.build(node)
+    return data, builder.size(data), builder.repeats
 
 
 def _bomb_error(text: str, values: int, repeats: int, file: str) -> ConfigError:
@@ -174,8 +243,7 @@ def parse(text: str, path: Path) -> Any:
     """The YAML document in ``text`` as plain Python data (dict, list, str, int, float, bool, None);
     raises ConfigError naming ``path`` and the line."""
     try:
-        data = yaml.load(text, Loader=_Loader)
-        values, repeats = _expanded(data)
+        data, values, repeats = measure(text)
     except _Refused as exc:
         raise ConfigError(str(exc), file=str(path), line=exc.line) from None
     except _Bomb:
