@@ -53,7 +53,7 @@ class _Composer(_Base):
     """PyYAML's C parser and composer, leaving plain scalars unresolved: the builder resolves
     each distinct text once (a config repeats its words), which is most of PyYAML's cost."""
 
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:  # type: ignore[override]
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
             return _PLAIN if implicit[0] else _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
@@ -110,7 +110,7 @@ class _Builder:
                 text = node.value
                 value = self.plain.get(text, _OPEN)
                 if value is _OPEN:
-                    resolved = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+                    resolved: str = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
                     value = self.plain[text] = _SCALARS[resolved](node)
             elif tag in _SCALARS:
                 value = _SCALARS[tag](node)
@@ -126,7 +126,7 @@ class _Builder:
             self.sizes[id(items)] = 1 + sum(self.sizes.get(id(v), 1) for v in items)
             done[node] = items
             return items
-        if tag != _MAP:
+        if tag != _MAP or not isinstance(node, yaml.MappingNode):
             _refuse(node)
         mapping = self.mapping(node)
         self.sizes[id(mapping)] = 1 + len(mapping) + sum(self.sizes.get(id(v), 1) for v in mapping.values())
