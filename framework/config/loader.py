@@ -8,7 +8,6 @@ changed file is read again, an unchanged one never is.
 from __future__ import annotations
 
 import os
-import string
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -16,7 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from framework.config import rules
-from framework.config.model import Endpoint, GlobalSettings, Shape, Template, VersionConfig, VersionSpec
+from framework.config.model import (
+    Endpoint,
+    GlobalSettings,
+    Shape,
+    Template,
+    VersionConfig,
+    VersionSpec,
+    placeholders,
+)
 from framework.config.safe_yaml import parse
 from framework.errors import ConfigError
 
@@ -184,12 +191,8 @@ def _endpoint(name: str, entry: Any, base_url: str, response: Mapping[str, Any])
     last = [s for s in urlsplit(path).path.split("/") if s and not s.startswith("{")]
     collection = last[-1].replace("-", "_") if last else name
     merged = {**response, **(entry.get("response") or {})}
-    params = tuple(dict.fromkeys(p for p in _names(path)))
+    params = tuple(dict.fromkeys(placeholders(path)))
     return Endpoint(name=name, path=path, item=item, params=params, shape=shape(merged, collection))
-
-
-def _names(template: str) -> list[str]:
-    return [n for _, n, _, _ in string.Formatter().parse(template) if n]
 
 
 def _path(text: str | None) -> tuple[str, ...] | None:

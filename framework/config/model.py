@@ -27,6 +27,7 @@ __all__ = [
     "VersionConfig",
     "VersionSpec",
     "dig",
+    "placeholders",
 ]
 
 KINDS = ("create", "update", "response")
@@ -93,13 +94,14 @@ class Endpoint:
             values["id"] = item_id
         if "{" not in template:
             return template
-        missing = [p for p in _placeholders(template) if p not in values]
+        missing = [p for p in placeholders(template) if p not in values]
         if missing:
             raise MissingParameterError(self.name, template, missing)
         return template.format_map({k: quote(str(v), safe="") for k, v in values.items()})
 
 
-def _placeholders(template: str) -> list[str]:
+def placeholders(template: str) -> list[str]:
+    """The ``{name}`` parameters of a path, in order."""
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
