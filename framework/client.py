@@ -85,8 +85,9 @@ class VersionedClient:
         return await self._send("GET", resource, item_id, params)
 
     async def update(self, resource: str, item_id: object, payload: Any, **params: object) -> httpx.Response:
-        """PUT a (partial) update to one item."""
-        return await self._send("PUT", resource, item_id, params, json=payload)
+        """PUT (or PATCH, as the config's ``update_method`` says) an update to one item."""
+        method = self.endpoint(resource).update_method
+        return await self._send(method, resource, item_id, params, json=payload)
 
     async def delete(self, resource: str, item_id: object, **params: object) -> httpx.Response:
         """DELETE one item."""
@@ -110,62 +111,64 @@ class VersionedClient:
         return endpoint.shape if isinstance(endpoint, Endpoint) else self.shape
 
     def data(self, response: httpx.Response) -> Any:
-        """The data of a success answer; raises AssertionError naming what is off."""
+        """The data of a success (2xx) answer; raises AssertionError naming what is off."""
         shape = self._shape(response)
-        body = _json(response)
-        self._check(response, body, shape, success=True)
+        body = self._read(response, shape, success=True)
         found = dig(body, shape.data)
         if absent(found):
             where = ".".join(shape.data)
-            raise AssertionError(f"{_said(response)}: no {where!r} in the body: {_clip(body)}")
+            raise AssertionError(f"{_said(response)}: no {where!r} in the body: {_clip(response)}")
         return found
 
     def error(self, response: httpx.Response) -> Any:
         """The error details of a failure answer (``error`` of our envelope, ``detail`` of FastAPI's ...)."""
         shape = self._shape(response)
-        body = _json(response)
-        self._check(response, body, shape, success=False)
+        body = self._read(response, shape, success=False)
         found = dig(body, shape.error)
         if absent(found):
             where = ".".join(shape.error)
-            raise AssertionError(f"{_said(response)}: not an error: no {where!r} in the body: {_clip(body)}")
+            raise AssertionError(f"{_said(response)}: not an error: no {where!r} in the body: {_clip(response)}")
         return found
 
     def items(self, response: httpx.Response, resource: str | None = None) -> builtins.list[Any]:
         """The items of a list answer, wherever the endpoint's shape keeps them."""
         shape = self.endpoint(resource).shape if resource is not None else self._shape(response)
-        body = _json(response)
-        self._check(response, body, shape, success=True)
+        body = self._read(response, shape, success=True)
         found = dig(body, shape.items)
         if not isinstance(found, builtins.list):
             where = ".".join(shape.items) or "the body"
             got = "nothing" if absent(found) else type(found).__name__
-            raise AssertionError(f"{_said(response)}: expected a list at {where}, got {got}: {_clip(body)}")
+            raise AssertionError(f"{_said(response)}: expected a list at {where}, got {got}: {_clip(response)}")
         return found
 
     def page(self, response: httpx.Response) -> dict[str, Any]:
         """The paging fields of a list answer that its shape has (total, page, per_page, total_pages)."""
         shape = self._shape(response)
-        body = _json(response)
-        self._check(response, body, shape, success=True)
+        body = self._read(response, shape, success=True)
         out = {}
         for name, path in shape.paging().items():
             value = dig(body, path)
             if absent(value):
-                raise AssertionError(f"{_said(response)}: no {'.'.join(path)!r} in the body: {_clip(body)}")
+                raise AssertionError(f"{_said(response)}: no {'.'.join(path)!r} in the body: {_clip(response)}")
             out[name] = value
         return out
 
-    def _check(self, response: httpx.Response, body: Any, shape: Shape, *, success: bool) -> None:
+    def _read(self, response: httpx.Response, shape: Shape, *, success: bool) -> Any:
+        """The JSON body of a success (2xx) or an error (4xx, 5xx) answer, its envelope checked."""
+        if response.is_success != success and (success or response.status_code < 400):
+            what = "a success (2xx)" if success else "an error (4xx or 5xx)"
+            raise AssertionError(f"{_said(response)}: expected {what}: {_clip(response)}")
+        body = _json(response)
         if shape.success is not None:
             flag = dig(body, shape.success)
             if not absent(flag) and flag is not success:
                 what = "a success" if success else "an error"
-                raise AssertionError(f"{_said(response)}: not {what}: {_clip(body)}")
+                raise AssertionError(f"{_said(response)}: not {what}: {_clip(response)}")
         if shape.version is not None:
             said = dig(body, shape.version)
             if not absent(said) and said != self.version:
                 raise AssertionError(f"{_said(response)}: the body says version {said!r}, expected {self.version!r}")
+        return body
 
 
 _EXTENSION = "dynapi.endpoint"
@@ -175,14 +178,20 @@ def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise AssertionError(f"{_said(response)}: the body is not JSON: {response.text[:200]!r}") from None
+        raise AssertionError(f"{_said(response)}: the body is not JSON: {_clip(response)}") from None
 
 
 def _said(response: httpx.Response) -> str:
+    """``GET http://testserver/api/v1/pets/7 -> 404 in 1.2 ms``: what a failure message starts with."""
     request = response.request
-    return f"{request.method} {request.url.path} ({response.status_code})"
+    try:
+        took = f" in {response.elapsed.total_seconds() * 1000:.1f} ms"
+    except RuntimeError:  # a response not read to the end has no elapsed time yet
+        took = ""
+    return f"{request.method} {request.url} -> {response.status_code}{took}"
 
 
-def _clip(body: Any) -> str:
-    text = repr(body)
-    return text if len(text) <= 200 else text[:197] + "..."
+def _clip(response: httpx.Response) -> str:
+    """The first 200 bytes of the body, as text."""
+    head = response.content[:200].decode("utf-8", "replace")
+    return repr(head) + ("..." if len(response.content) > 200 else "")

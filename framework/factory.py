@@ -205,9 +205,13 @@ class DataFactory:
         except ConfigGapError:
             raise  # a list this version lacks: the message already says where to add it
         except UnknownNameError as exc:
-            raise FactoryError(
-                f"{self.config.path.name}: {exc}; add schema_fields.{key} to versions.{version}"
-            ) from None
+            named, _, asked = key.rpartition("_")[0].rpartition("_")
+            if asked in _CALLS:  # build("pet_update", ...): the kind went into the resource's name
+                article = "an" if asked[0] in "aeiou" else "a"
+                fix = f"for {article} {asked} payload call {_CALLS[asked]}({named!r}, {version!r})"
+            else:
+                fix = f"add schema_fields.{key} to versions.{version}"
+            raise FactoryError(f"{self.config.path.name}: {exc}; {fix}") from None
 
     def _plan_create(self, resource: str, version: str, optional: Optional_) -> _Plan:
         key = f"{resource}_create"
@@ -299,6 +303,8 @@ class DataFactory:
             return lambda: plan.make({})
         return None
 
+
+_CALLS = {"create": "build", "update": "build_update", "response": "build_response"}
 
 _HINTS: Mapping[str, Mapping[str, Any]] = {
     "string": {"type": "string"},

@@ -23,7 +23,7 @@ import pytest_asyncio
 
 from framework.client import VersionedClient, make_client
 from framework.config import ENV_VAR, VersionConfig, load_config, resolve_config_path
-from framework.errors import ConfigGapError, FrameworkError
+from framework.errors import ConfigGapError, FrameworkError, UnknownNameError
 from framework.factory import DataFactory
 from framework.recorder import PerfRecorder
 from framework.validator import ResponseValidator
@@ -39,8 +39,10 @@ _STATE = pytest.StashKey["DynapiState"]()
 
 
 # -- decorators ------------------------------------------------------------------------------
-def version_parametrize(versions: Sequence[str] | None = None) -> Callable[[F], F]:
-    """Run the test once per version of the config (or only ``versions``)."""
+def version_parametrize(versions: Sequence[str] | str | None = None) -> Callable[[F], F]:
+    """Run the test once per version of the config (or only ``versions``: ``"v2"`` or ``["v1", "v2"]``)."""
+    if isinstance(versions, str):
+        versions = [versions]
 
     def decorate(fn: F) -> F:
         marked: F = getattr(pytest.mark, _VERSIONS_MARK)(tuple(versions) if versions else None)(fn)
@@ -249,9 +251,31 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     )
 
 
+_PLUGIN_FIXTURES = frozenset({"api", "api_version", "api_client"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """A coroutine test that uses the session client runs in the session's loop, decorated or not
+    (pytest-asyncio would otherwise say it is missing, or run it in a loop of its own)."""
+    if not inspect.iscoroutinefunction(obj) or not name.startswith("test"):
+        return
+    if any(m.name == "asyncio" for m in getattr(obj, "pytestmark", ())):
+        return
+    if _PLUGIN_FIXTURES & set(inspect.signature(obj).parameters):
+        pytest.mark.asyncio(loop_scope="session")(obj)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "api_version" not in metafunc.fixturenames:
         return
+    try:
+        _parametrize(metafunc)
+    except UnknownNameError as exc:  # a typo in a decorator: this test's collection error, in one line
+        pytest.fail(f"{metafunc.definition.nodeid}: {exc}", pytrace=False)
+
+
+def _parametrize(metafunc: pytest.Metafunc) -> None:
     for mark in metafunc.definition.iter_markers("parametrize"):
         names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
         if "api_version" in (names.replace(" ", "").split(",") if isinstance(names, str) else names):
@@ -311,17 +335,35 @@ def asgi_app(pytestconfig: pytest.Config) -> Any:
     if state.api_url:
         return None
     if not state.asgi_app:
-        raise pytest.UsageError(
-            "no app to test: set the ini option asgi_app = 'module:attr', pass --asgi-app or --api-url"
+        pytest.exit(
+            "no app to test: set the ini option asgi_app = 'module:attr', pass --asgi-app or --api-url",
+            returncode=pytest.ExitCode.USAGE_ERROR,
         )
-    return import_app(state.asgi_app, pytestconfig.rootpath)
+    try:
+        return import_app(state.asgi_app, pytestconfig.rootpath)
+    except pytest.UsageError as exc:  # once for the session, not once per test
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
-def import_app(spec: str, root: Path | None = None) -> Any:
-    """Import ``module:attr``; ``module:factory()`` calls the factory. A module that lives in
-    the project's root (``root``) imports without a ``pythonpath`` ini line."""
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under pytest-xdist the controller checks that the app imports, so a bad ``asgi_app``
+    stops the run in one line before any worker starts (a worker cannot stop it cleanly)."""
+    config = session.config
+    state: DynapiState | None = config.stash.get(_STATE, None)
+    if state is None or state.api_url or not state.asgi_app or not config.pluginmanager.hasplugin("dsession"):
+        return
+    try:
+        import_app(state.asgi_app, config.rootpath, call=False)
+    except pytest.UsageError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def import_app(spec: str, root: Path | None = None, *, call: bool = True) -> Any:
+    """Import ``module:attr``; ``module:factory()`` calls the factory (unless ``call`` is False:
+    only checked). A module that lives in the project's root (``root``) imports without a
+    ``pythonpath`` ini line."""
     module_name, _, attr = spec.partition(":")
-    call = attr.endswith("()")
+    factory = attr.endswith("()")
     attr = attr.removesuffix("()")
     top = module_name.partition(".")[0]
     try:
@@ -335,7 +377,11 @@ def import_app(spec: str, root: Path | None = None) -> Any:
         obj: Any = getattr(module, attr)
     except (ImportError, AttributeError) as exc:
         raise pytest.UsageError(f"asgi_app {spec!r}: {exc}; expected 'module:attr' or 'module:factory()'") from None
-    return obj() if call else obj
+    if factory:
+        return obj() if call else obj
+    if inspect.isfunction(obj) and not inspect.signature(obj).parameters:
+        raise pytest.UsageError(f"asgi_app {spec!r} is a function of no arguments, a factory: write '{spec}()'")
+    return obj
 
 
 def _lives_in(root: Path, top: str) -> bool:

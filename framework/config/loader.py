@@ -24,6 +24,7 @@ from framework.config.model import (
     VersionSpec,
     placeholders,
 )
+from framework.config.names import spellings
 from framework.config.safe_yaml import parse
 from framework.errors import ConfigError
 
@@ -147,12 +148,16 @@ def _version(name: str, spec: Mapping[str, Any]) -> VersionSpec:
     resources = tuple(dict.fromkeys(k.rpartition("_")[0] for k in keys))
     base_url = str(spec.get("base_url", "")).rstrip("/")
     response = spec.get("response") or {}
+    update = str(spec.get("update_method", "PUT"))
     endpoints = {  # keyed in snake case: health-records and health_records are one resource
-        str(k).replace("-", "_"): _endpoint(str(k), v, base_url, response)
+        str(k).replace("-", "_"): _endpoint(str(k), v, base_url, response, update)
         for k, v in (spec.get("endpoints") or {}).items()
     }
     extra = spec.get("extra_fields", "forbid")
-    allowed = {"*": extra == "allow"} if isinstance(extra, str) else {str(k): v == "allow" for k, v in extra.items()}
+    if isinstance(extra, str):
+        allowed = {"*": extra == "allow"}
+    else:  # keyed by the spelling of the field lists (the rules made sure there is one)
+        allowed = {next(s for s in spellings(str(k)) if s in resources): v == "allow" for k, v in extra.items()}
     return VersionSpec(
         name=name,
         base_url=base_url,
@@ -183,7 +188,7 @@ def join(base_url: str, path: str) -> str:
     return base_url + path
 
 
-def _endpoint(name: str, entry: Any, base_url: str, response: Mapping[str, Any]) -> Endpoint:
+def _endpoint(name: str, entry: Any, base_url: str, response: Mapping[str, Any], update: str) -> Endpoint:
     if isinstance(entry, str):
         entry = {"path": entry}
     path = join(base_url, entry["path"])
@@ -192,7 +197,14 @@ def _endpoint(name: str, entry: Any, base_url: str, response: Mapping[str, Any])
     collection = last[-1].replace("-", "_") if last else name
     merged = {**response, **(entry.get("response") or {})}
     params = tuple(dict.fromkeys(placeholders(path)))
-    return Endpoint(name=name, path=path, item=item, params=params, shape=shape(merged, collection))
+    return Endpoint(
+        name=name,
+        path=path,
+        item=item,
+        params=params,
+        shape=shape(merged, collection),
+        update_method=str(entry.get("update_method", update)),
+    )
 
 
 def _path(text: str | None) -> tuple[str, ...] | None:

@@ -85,6 +85,7 @@ class Endpoint:
     item: str
     params: tuple[str, ...]
     shape: Shape
+    update_method: str = "PUT"
 
     def url(self, item_id: object = None, params: Mapping[str, object] | None = None) -> str:
         """The collection's (or one item's) path with every ``{name}`` filled from ``params``."""

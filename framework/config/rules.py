@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import yaml
 
+from framework.config.model import KINDS
+from framework.config.names import spellings
 from framework.errors import ConfigError
 from framework.generators import GENERATORS
 
@@ -105,13 +107,34 @@ def _short(value: Any) -> str:
 
 # -- the rules a schema cannot state ----------------------------------------------------------
 def _cross_field(raw: Mapping[str, Any]) -> Iterator[Problem]:
+    everywhere: set[str] = set()
     for name, spec in raw["versions"].items():
         yield from _version(("versions", name), spec)
+        everywhere |= set(_resources(spec))
     for resource, template in (raw.get("test_data_templates") or {}).items():
+        at: KeyPath = ("test_data_templates", resource)
+        if everywhere and _known(resource, everywhere) is None:
+            yield at, f"no version has a resource {resource!r}; known: {', '.join(sorted(everywhere))}"
         for field, generator in ((template or {}).get("field_generators") or {}).items():
             if generator not in GENERATORS:
-                where = ("test_data_templates", resource, "field_generators", field)
+                where = (*at, "field_generators", field)
                 yield where, f"unknown generator {generator!r}; known: {', '.join(sorted(GENERATORS))}"
+        for field, target in ((template or {}).get("references") or {}).items():
+            if _known(target, everywhere) is None:
+                where = (*at, "references", field)
+                yield where, f"no version has a resource {target!r}; known: {', '.join(sorted(everywhere))}"
+
+
+def _resources(spec: Mapping[str, Any]) -> dict[str, str]:
+    """The resources of a version's field lists and schemas, by name -> the first key naming it."""
+    keys = [*(spec.get("schema_fields") or {}), *(spec.get("schemas") or {})]
+    return {k.rpartition("_")[0]: k for k in reversed(keys)}
+
+
+def _known(name: str, names: Iterable[str]) -> str | None:
+    """The spelling of ``name`` among ``names`` (singular, plural, ``-`` or ``_``), if any."""
+    pool = {n.replace("-", "_") for n in names}
+    return next((s for s in spellings(name) if s in pool), None)
 
 
 def _field_name(entry: str | Mapping[str, str]) -> str:
@@ -119,6 +142,25 @@ def _field_name(entry: str | Mapping[str, str]) -> str:
 
 
 def _version(at: KeyPath, spec: Mapping[str, Any]) -> Iterator[Problem]:
+    for section in ("schema_fields", "required_fields", "optional_fields", "schemas"):
+        for key in spec.get(section) or {}:
+            if key.rpartition("_")[2] not in KINDS:
+                kinds = ", ".join(KINDS)
+                yield (*at, section, key), f"expected <resource>_<kind> with kind one of {kinds}, got {key!r}"
+    endpoints = spec.get("endpoints") or {}
+    resources = _resources(spec)
+    if endpoints:
+        for resource, key in resources.items():
+            if _known(resource, endpoints) is None:
+                where = "schema_fields" if key in (spec.get("schema_fields") or {}) else "schemas"
+                known = ", ".join(endpoints)
+                yield (*at, where, key), f"no endpoint for {resource!r} in this version's endpoints ({known}); add one"
+    extra = spec.get("extra_fields")
+    if isinstance(extra, dict):
+        for resource in extra:
+            if _known(resource, resources) is None:
+                known = ", ".join(resources) or "none"
+                yield (*at, "extra_fields", resource), f"no resource {resource!r} in this version; known: {known}"
     fields = {k: [_field_name(e) for e in v] for k, v in (spec.get("schema_fields") or {}).items()}
     for key, names in fields.items():
         seen: set[str] = set()

@@ -85,9 +85,11 @@ async def test_envelope_checks(pets_config: VersionConfig, mock_client: httpx.As
         api.data(await api.get("pet", "1"))
     missing = await api.delete("pet", "1")
     assert api.error(missing) == {"code": "not_found"}
-    with pytest.raises(AssertionError, match="not a success"):
+    with pytest.raises(
+        AssertionError, match=r"DELETE http://testserver/api/v2/pets/1 -> 404: expected a success \(2xx\)"
+    ):
         api.data(missing)
-    with pytest.raises(AssertionError, match="not an error"):
+    with pytest.raises(AssertionError, match=r"-> 200: expected an error \(4xx or 5xx\)"):
         api.error(await api.list("pet"))
 
 
@@ -203,8 +205,12 @@ async def test_each_endpoint_read_in_its_own_shape(foreign: VersionConfig) -> No
         assert api.error(await api.get("user", "nobody")) == "Not Found"
         deleted = await api.delete("users", "u1")  # no data, no version: read it as it is
         assert deleted.json()["success"] is True
-        with pytest.raises(AssertionError, match=r"DELETE /api/v2/users/u1 \(200\): no 'data' in the body"):
+        with pytest.raises(
+            AssertionError, match=r"DELETE http://testserver/api/v2/users/u1 -> 200: no 'data' in the body"
+        ):
             api.data(deleted)
+        with pytest.raises(AssertionError, match=r"-> 404: expected a success \(2xx\): '\{\"detail\":\"Not Found\"\}'"):
+            api.data(await api.get("health_record", "nope", pet_id="p1"))  # no envelope: the status says it
 
 
 async def test_redirects_followed_unless_configured(foreign: VersionConfig) -> None:
@@ -226,3 +232,30 @@ def test_unknown_resource_names_every_spelling_tried(foreign: VersionConfig, moc
     assert str(caught.value) == (
         "unknown endpoint 'pet' (also tried 'pets') in foreign.yaml versions.v2.endpoints; known: health-records, users"
     )
+
+
+async def test_update_method_and_failure_messages_with_elapsed_time(tmp_path: Path) -> None:
+    """PATCH where the config says so; a 5xx or a body that is not JSON fails with the method, the
+    URL, the status, the time it took and the first 200 bytes of the body."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        method, path = scope["method"], scope["path"]
+        status, body = (500, b"<html>" + b"x" * 300) if path.endswith("/boom") else (200, method.encode())
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": body})
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "versions:\n  v1:\n    update_method: PATCH\n    endpoints:\n      pet: /pets\n"
+        "      user: {path: /users, update_method: PUT}\n",
+        encoding="utf-8",
+    )
+    async with make_client(app=app) as client:
+        api = VersionedClient(client, load_config(path), "v1")
+        assert (await api.update("pet", "1", {})).text == "PATCH"
+        assert (await api.update("user", "1", {})).text == "PUT"
+        with pytest.raises(AssertionError) as caught:
+            api.data(await api.get("pet", "boom"))
+    message = str(caught.value)
+    assert message.startswith("GET http://testserver/pets/boom -> 500 in ")
+    assert message.endswith(": expected a success (2xx): '<html>" + "x" * 194 + "'...")

@@ -264,6 +264,36 @@ BAD = [
         id="unknown-generator",
     ),
     pytest.param(
+        MINIMAL.replace("pet_response", "pet_respones"),
+        5,
+        "versions.v1.schema_fields.pet_respones: expected <resource>_<kind> with kind one of create, update, response",
+        id="typo-in-kind",
+    ),
+    pytest.param(
+        MINIMAL + "    endpoints: {pets: /pets}\n    schemas: {prodct_response: {type: object}}\n",
+        7,
+        "versions.v1.schemas.prodct_response: no endpoint for 'prodct' in this version's endpoints (pets); add one",
+        id="field-list-without-endpoint",
+    ),
+    pytest.param(
+        MINIMAL + "    extra_fields: {prodcut: allow}\n",
+        6,
+        "versions.v1.extra_fields.prodcut: no resource 'prodcut' in this version; known: pet",
+        id="extra-fields-unknown-resource",
+    ),
+    pytest.param(
+        MINIMAL + "test_data_templates:\n  ordrs: {base_data: {a: 1}}\n",
+        7,
+        "test_data_templates.ordrs: no version has a resource 'ordrs'; known: pet",
+        id="template-unknown-resource",
+    ),
+    pytest.param(
+        MINIMAL + "test_data_templates:\n  pets:\n    references: {owner_id: usr}\n",
+        8,
+        "test_data_templates.pets.references.owner_id: no version has a resource 'usr'; known: pet",
+        id="reference-unknown-resource",
+    ),
+    pytest.param(
         "versions:\n  v1:\n    schema_fields: {pet_create: [name}\n",
         3,
         "not valid YAML",

@@ -232,3 +232,8 @@ def test_kennel_fields_get_the_types_the_config_states() -> None:
     user = factory.build("users", "v2")
     assert (type(user["preferences"]), type(user["roles"]), type(user["phone_number"])) == (dict, list, str)
     assert factory.build_update("health-records", "v2").keys() == {"kind", "date", "notes"}
+
+
+def test_a_kind_in_the_resource_name_says_which_call_to_make(pets_config: VersionConfig) -> None:
+    with pytest.raises(FactoryError, match=r"for an update payload call build_update\('pet', 'v2'\)$"):
+        DataFactory(pets_config).build("pet_update", "v2")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
@@ -298,7 +299,7 @@ def test_no_app_and_no_url(project: pytest.Pytester) -> None:
         """
     )
     result = project.runpytest()
-    result.assert_outcomes(errors=1)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # the session stops once, not once per test
     result.stdout.fnmatch_lines(["*no app to test: set the ini option asgi_app*"])
 
 
@@ -502,3 +503,60 @@ def test_a_gap_met_outside_a_dynamic_test_fails(project: pytest.Pytester) -> Non
     result = project.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ConfigGapError: v1 has no schema_fields.pet_update*"])
+
+
+def test_undecorated_async_test_and_a_single_version(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nasgi_app = app:app\n")  # pytest-asyncio's strict mode, its defaults
+    project.makepyfile(
+        test_async="""
+        from framework import version_parametrize
+
+        async def test_plain(api):
+            assert api.data(await api.get("pet", "1"))["name"] == "Rex"
+
+        @version_parametrize("v2")
+        async def test_one(api, api_version):
+            assert api_version == "v2"
+        """
+    )
+    result = project.runpytest("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*test_one?v2? PASSED*"])
+
+
+def test_unknown_feature_is_one_line_naming_the_test(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_typo="""
+        from framework import feature_test
+
+        @feature_test("stat")
+        def test_x(api_version):
+            pass
+        """
+    )
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(
+        ["*test_typo.py::test_x: unknown feature 'stat' in version_config.yaml; known: batch, stats"]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert "_hooks.py" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("app:make", "ERROR: asgi_app 'app:make' is a function of no arguments, a factory: write 'app:make()'"),
+        ("nosuch:app", "ERROR: asgi_app 'nosuch:app': No module named 'nosuch'; expected 'module:attr' or *"),
+    ],
+)
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_bad_app_stops_the_session_once(
+    project: pytest.Pytester, spec: str, message: str, workers: list[str]
+) -> None:
+    project.makepyfile(app=APP + "\n\ndef make():\n    return app\n")
+    project.makepyfile(test_x="def test_x(api):\n    pass\n")
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", f"--asgi-app={spec}", *workers)
+    assert result.ret != 0
+    out = (result.stdout.str() + result.stderr.str()).splitlines()
+    assert len(fnmatch.filter(out, f"*{message.removeprefix('ERROR: ')}*")) == 1
+    assert not fnmatch.filter(out, "*Traceback*")
