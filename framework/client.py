@@ -15,8 +15,9 @@ import httpx
 
 from framework.config import Endpoint, Shape, VersionConfig
 from framework.config.model import absent, dig
+from framework.errors import RequestFailedError
 
-__all__ = ["IN_PROCESS_URL", "VersionedClient", "make_client"]
+__all__ = ["IN_PROCESS_URL", "VersionedClient", "make_client", "probe"]
 
 IN_PROCESS_URL = "http://testserver"
 
@@ -46,6 +47,23 @@ def make_client(
     )
 
 
+def probe(base_url: str, *, timeout: float, retries: int = 0) -> str | None:
+    """Why the server at ``base_url`` does not answer (None when it answers anything at all):
+    one GET of the URL itself, retried ``retries`` times, each within ``timeout`` seconds."""
+    verify = urlsplit(base_url).scheme == "https"
+    with httpx.Client(timeout=timeout, trust_env=False, verify=verify) as client:
+        for attempt in range(1, retries + 2):
+            try:
+                client.get(base_url)
+                return None
+            except _NO_ANSWER as exc:
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if attempt == retries + 1:
+                    tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+                    return f"no answer ({reason}) after {tries} within {timeout:g} s each"
+    return None
+
+
 class VersionedClient:
     """A session client bound to one API version: paths and response shapes come from the config.
 
@@ -56,13 +74,14 @@ class VersionedClient:
     config gives the endpoint it came from.
     """
 
-    __slots__ = ("_endpoints", "client", "config", "shape", "version")
+    __slots__ = ("_endpoints", "client", "config", "retries", "shape", "version")
 
     def __init__(self, client: httpx.AsyncClient, config: VersionConfig, version: str) -> None:
         self.client = client
         self.config = config
         self.version = version
         self.shape = config.get_shape(version)
+        self.retries = config.settings.max_retries
         self._endpoints: dict[str, Endpoint] = {}
 
     def endpoint(self, resource: str) -> Endpoint:
@@ -102,9 +121,18 @@ class VersionedClient:
     async def _send(
         self, method: str, resource: str, item_id: object, path: dict[str, object], **kwargs: Any
     ) -> httpx.Response:
+        __tracebackhide__ = True
         endpoint = self.endpoint(resource)
         url = endpoint.url(item_id, path)
-        return await self.client.request(method, url, extensions={_EXTENSION: endpoint}, **kwargs)
+        attempts = 1 + (self.retries if method in _IDEMPOTENT else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self.client.request(method, url, extensions={_EXTENSION: endpoint}, **kwargs)
+            except _NO_ANSWER as exc:  # retried only where sending twice is harmless
+                if attempt == attempts:
+                    full = str(self.client.base_url.join(url))
+                    raise RequestFailedError(method, full, exc, attempt, self.retries) from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _shape(self, response: httpx.Response) -> Shape:
         endpoint = response.request.extensions.get(_EXTENSION)
@@ -112,6 +140,7 @@ class VersionedClient:
 
     def data(self, response: httpx.Response) -> Any:
         """The data of a success (2xx) answer; raises AssertionError naming what is off."""
+        __tracebackhide__ = True
         shape = self._shape(response)
         body = self._read(response, shape, success=True)
         found = dig(body, shape.data)
@@ -122,6 +151,7 @@ class VersionedClient:
 
     def error(self, response: httpx.Response) -> Any:
         """The error details of a failure answer (``error`` of our envelope, ``detail`` of FastAPI's ...)."""
+        __tracebackhide__ = True
         shape = self._shape(response)
         body = self._read(response, shape, success=False)
         found = dig(body, shape.error)
@@ -132,6 +162,7 @@ class VersionedClient:
 
     def items(self, response: httpx.Response, resource: str | None = None) -> builtins.list[Any]:
         """The items of a list answer, wherever the endpoint's shape keeps them."""
+        __tracebackhide__ = True
         shape = self.endpoint(resource).shape if resource is not None else self._shape(response)
         body = self._read(response, shape, success=True)
         found = dig(body, shape.items)
@@ -143,6 +174,7 @@ class VersionedClient:
 
     def page(self, response: httpx.Response) -> dict[str, Any]:
         """The paging fields of a list answer that its shape has (total, page, per_page, total_pages)."""
+        __tracebackhide__ = True
         shape = self._shape(response)
         body = self._read(response, shape, success=True)
         out = {}
@@ -155,6 +187,7 @@ class VersionedClient:
 
     def _read(self, response: httpx.Response, shape: Shape, *, success: bool) -> Any:
         """The JSON body of a success (2xx) or an error (4xx, 5xx) answer, its envelope checked."""
+        __tracebackhide__ = True
         if response.is_success != success and (success or response.status_code < 400):
             what = "a success (2xx)" if success else "an error (4xx or 5xx)"
             raise AssertionError(f"{_said(response)}: expected {what}: {_clip(response)}")
@@ -172,9 +205,13 @@ class VersionedClient:
 
 
 _EXTENSION = "dynapi.endpoint"
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_NO_ANSWER = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+"""What ``max_retries`` retries: no connection, a dropped one, a timeout; never an answer."""
 
 
 def _json(response: httpx.Response) -> Any:
+    __tracebackhide__ = True
     try:
         return response.json()
     except ValueError:

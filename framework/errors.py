@@ -9,6 +9,8 @@ Every message says what is wrong, where (file, line, key path) and how to fix it
      |    +-- ConfigGapError       a list the config has elsewhere but not in this version
      |                             (the plugin skips the test, saying where to add it)
      +-- MissingParameterError     an endpoint's path needs a parameter that was not given
+     +-- RequestFailedError        a request got no answer (connection refused, dropped, timed
+                                   out) after its attempts (also an AssertionError: a test failure)
      +-- FactoryError              a payload cannot be built from the config
      +-- ResponseValidationError   a response broke its schema or field list (also an
                                    AssertionError, so pytest shows it as a test failure)
@@ -26,6 +28,7 @@ __all__ = [
     "FrameworkError",
     "MissingParameterError",
     "Problem",
+    "RequestFailedError",
     "ResponseValidationError",
     "UnknownNameError",
 ]
@@ -135,3 +138,16 @@ class ResponseValidationError(FrameworkError, AssertionError):
         self.problems = tuple(problems)
         listed = "; ".join(str(p) for p in self.problems)
         super().__init__(f"{version} {resource}_{kind}: {listed}")
+
+
+class RequestFailedError(FrameworkError, AssertionError):
+    """A request that got no answer: the method, the URL, why, and how many attempts were made."""
+
+    def __init__(self, method: str, url: str, reason: BaseException, attempts: int, retries: int) -> None:
+        self.method = method
+        self.url = url
+        self.reason = reason
+        self.attempts = attempts
+        why = f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
+        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        super().__init__(f"{method} {url}: no answer ({why}) after {tries} (global_settings.max_retries: {retries})")

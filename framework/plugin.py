@@ -21,14 +21,14 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from framework.client import VersionedClient, make_client
-from framework.config import ENV_VAR, VersionConfig, load_config, resolve_config_path
-from framework.errors import ConfigGapError, FrameworkError, UnknownNameError
+from framework.client import VersionedClient, make_client, probe
+from framework.config import ENV_VAR, GlobalSettings, VersionConfig, load_config, resolve_config_path
+from framework.errors import ConfigGapError, FrameworkError, RequestFailedError, UnknownNameError
 from framework.factory import DataFactory
 from framework.recorder import PerfRecorder
 from framework.validator import ResponseValidator
 
-__all__ = ["feature_test", "version_parametrize"]
+__all__ = ["feature_test", "version_config_of", "version_parametrize"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,13 +75,8 @@ class DynapiState:
 
     def __init__(self, config: pytest.Config) -> None:
         opt = config.option
-        self.config_path = resolve_config_path(
-            opt.dynapi_version_config,
-            os.environ,
-            config.getini("version_config") or None,
-            config.rootpath,
-        )
-        self.explicit = bool(opt.dynapi_version_config or os.environ.get(ENV_VAR) or config.getini("version_config"))
+        self.config_path, self.source = _config_path(config)
+        self.explicit = self.source != "the default"
         self.api_url: str | None = opt.dynapi_api_url or os.environ.get(API_URL_ENV) or config.getini("api_url") or None
         self.asgi_app: str = opt.dynapi_asgi_app or config.getini("asgi_app") or ""
         self.wanted = [v.strip() for v in (opt.dynapi_api_versions or "").split(",") if v.strip()]
@@ -93,12 +88,18 @@ class DynapiState:
         else:
             self.seed = random.SystemRandom().randrange(2**32)
         self.worker = workerinput["workerid"] if workerinput else "main"
+        self.unanswered = 0
         self._loaded: VersionConfig | None = None
 
     @property
     def version_config(self) -> VersionConfig:
-        """The loaded config; a broken file stops pytest with its one-line error."""
+        """The loaded config; a missing or broken file stops pytest with its one-line error."""
         if self._loaded is None:
+            if not self.config_path.is_file():
+                raise pytest.UsageError(
+                    f"no version config: {self.config_path} ({self.source}) does not exist; pass "
+                    f"--version-config=PATH, set {ENV_VAR} or the ini option version_config"
+                )
             try:
                 self._loaded = load_config(self.config_path)
             except FrameworkError as exc:
@@ -115,6 +116,27 @@ class DynapiState:
         """The versions to run, in config order, narrowed by ``--api-versions``."""
         all_versions = self.version_config.get_supported_versions()
         return [v for v in all_versions if not self.wanted or v in self.wanted]
+
+
+def _config_path(config: pytest.Config) -> tuple[Path, str]:
+    """The config's path and where it came from: a command-line or environment path is taken
+    from the directory pytest was invoked in, an ini path from the ini file's directory, the
+    default from the root directory."""
+    option, env, ini = config.option.dynapi_version_config, os.environ.get(ENV_VAR), config.getini("version_config")
+    here, ini_dir = config.invocation_params.dir, config.inipath.parent if config.inipath else config.rootpath
+    if option:
+        return resolve_config_path(option, {}, None, here), "from --version-config"
+    if env:
+        return resolve_config_path(None, {ENV_VAR: env}, None, here), f"from ${ENV_VAR}"
+    if ini:
+        return resolve_config_path(None, {}, ini, ini_dir), "from the ini option version_config"
+    return resolve_config_path(None, {}, None, config.rootpath), "the default"
+
+
+def version_config_of(config: pytest.Config) -> VersionConfig:
+    """The session's version config, for hooks that run before fixtures (``pytest_generate_tests``)."""
+    state: DynapiState = config.stash[_STATE]
+    return state.version_config
 
 
 # -- hooks -----------------------------------------------------------------------------------
@@ -271,8 +293,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     try:
         _parametrize(metafunc)
+        return
     except UnknownNameError as exc:  # a typo in a decorator: this test's collection error, in one line
-        pytest.fail(f"{metafunc.definition.nodeid}: {exc}", pytrace=False)
+        problem = f"{metafunc.definition.nodeid}: {exc}"
+    except pytest.UsageError as exc:  # no config: this module's collection error, in one line
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
 
 
 def _parametrize(metafunc: pytest.Metafunc) -> None:
@@ -346,16 +372,63 @@ def asgi_app(pytestconfig: pytest.Config) -> Any:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Under pytest-xdist the controller checks that the app imports, so a bad ``asgi_app``
-    stops the run in one line before any worker starts (a worker cannot stop it cleanly)."""
+    """Under pytest-xdist the controller checks the target before any worker starts (a worker
+    cannot stop the run cleanly): that the app imports, or that the server answers."""
     config = session.config
     state: DynapiState | None = config.stash.get(_STATE, None)
-    if state is None or state.api_url or not state.asgi_app or not config.pluginmanager.hasplugin("dsession"):
+    if state is None or not config.pluginmanager.hasplugin("dsession"):
         return
-    try:
-        import_app(state.asgi_app, config.rootpath, call=False)
-    except pytest.UsageError as exc:
-        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    if state.api_url:
+        _probe(state)
+    elif state.asgi_app:
+        try:
+            import_app(state.asgi_app, config.rootpath, call=False)
+        except pytest.UsageError as exc:
+            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without xdist: a server that does not answer stops the session before its first test,
+    in one line, when a collected test talks to it."""
+    state: DynapiState | None = session.config.stash.get(_STATE, None)
+    if state is None or not state.api_url or hasattr(session.config, "workerinput"):
+        return
+    if session.config.pluginmanager.hasplugin("dsession"):
+        return  # probed at session start
+    if any("api_client" in getattr(item, "fixturenames", ()) for item in session.items):
+        _probe(state)
+
+
+def _probe(state: DynapiState) -> None:
+    assert state.api_url is not None
+    settings = state._loaded.settings if state._loaded is not None else GlobalSettings()
+    problem = probe(state.api_url, timeout=settings.default_timeout, retries=settings.max_retries)
+    if problem is not None:
+        pytest.exit(
+            f"--api-url {state.api_url}: {problem}; is the server running?", returncode=pytest.ExitCode.USAGE_ERROR
+        )
+
+
+_STOP_AFTER = 3
+"""Tests in a row whose requests got no answer before the session stops (the server went away)."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Count tests in a row that failed because the server did not answer; stop after a few."""
+    report = yield
+    if call.when != "call" and not (call.excinfo and report.failed):
+        return report
+    state: DynapiState | None = item.config.stash.get(_STATE, None)
+    if state is None:
+        return report
+    if call.excinfo is not None and call.excinfo.errisinstance(RequestFailedError):
+        state.unanswered += 1
+        if state.unanswered >= _STOP_AFTER:
+            item.session.shouldstop = f"{state.unanswered} tests in a row got no answer: {call.excinfo.value}"
+    elif call.when == "call":
+        state.unanswered = 0
+    return report
 
 
 def import_app(spec: str, root: Path | None = None, *, call: bool = True) -> Any:

@@ -8,7 +8,6 @@ kinds of invalid payload the data factory makes for that resource in any version
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,9 +20,8 @@ from framework import (
     ResponseValidator,
     VersionConfig,
     VersionedClient,
-    load_config,
-    resolve_config_path,
 )
+from framework.plugin import version_config_of
 
 Record = dict[str, Any]
 Maker = Callable[..., Awaitable[Record]]
@@ -47,12 +45,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if mark is None or "defect" not in metafunc.fixturenames:
         return
     resource = mark.args[0]
-    cfg = metafunc.config
-    config = load_config(
-        resolve_config_path(
-            cfg.option.dynapi_version_config, os.environ, cfg.getini("version_config") or None, cfg.rootpath
-        )
-    )
+    config = version_config_of(metafunc.config)
     factory = DataFactory(config, seed=0)
     kinds: dict[str, None] = {}
     for version in config.get_supported_versions():

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from framework import DataFactory, ResponseValidator, VersionConfig, VersionedClient, version_parametrize
-from framework.config import load_config, resolve_config_path
+from framework.plugin import version_config_of
 
 Record = dict[str, Any]
 
@@ -25,9 +25,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``resource``: every resource that any version of the config has field lists for."""
     if "resource" not in metafunc.fixturenames:
         return
-    cfg = metafunc.config
-    path = resolve_config_path(cfg.option.dynapi_version_config, {}, cfg.getini("version_config") or None, cfg.rootpath)
-    config = load_config(path)
+    config = version_config_of(metafunc.config)
     found = dict.fromkeys(r for v in config.get_supported_versions() for r in config.resources(v))
     metafunc.parametrize("resource", list(found))
 

@@ -14,7 +14,7 @@ import pytest
 
 from framework.client import IN_PROCESS_URL, VersionedClient, make_client
 from framework.config import VersionConfig, load_config
-from framework.errors import MissingParameterError, UnknownNameError
+from framework.errors import MissingParameterError, RequestFailedError, UnknownNameError
 
 
 def test_needs_exactly_one_target() -> None:
@@ -259,3 +259,32 @@ async def test_update_method_and_failure_messages_with_elapsed_time(tmp_path: Pa
     message = str(caught.value)
     assert message.startswith("GET http://testserver/pets/boom -> 500 in ")
     assert message.endswith(": expected a success (2xx): '<html>" + "x" * 194 + "'...")
+
+
+async def test_idempotent_requests_retried_on_no_answer_only(tmp_path: Path) -> None:
+    """max_retries retries a GET/PUT/DELETE that got no answer; never a POST, never an answer."""
+    calls: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if request.url.path.endswith("/gone") or request.method == "POST":
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(503, json={})
+
+    path = tmp_path / "c.yaml"
+    path.write_text("global_settings: {max_retries: 2}\nversions:\n  v1:\n    endpoints: {pet: /pets}\n")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(flaky), base_url="http://h") as client:
+        api = VersionedClient(client, load_config(path), "v1")
+        with pytest.raises(RequestFailedError) as caught:
+            await api.get("pet", "gone")
+        assert str(caught.value) == (
+            "GET http://h/pets/gone: no answer (ConnectError: refused) after 3 attempts (global_settings.max_retries: 2)"
+        )
+        assert calls == ["GET"] * 3
+        calls.clear()
+        with pytest.raises(RequestFailedError, match="after 1 attempt "):
+            await api.create("pet", {})
+        assert calls == ["POST"]
+        calls.clear()
+        assert (await api.get("pet", "here")).status_code == 503  # an answer, even a 5xx, is not retried
+        assert calls == ["GET"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import http.server
 import json
+import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -236,7 +239,7 @@ def test_config_from_option_beats_env(versions_test: pytest.Pytester, monkeypatc
 def test_missing_explicit_config(project: pytest.Pytester) -> None:
     result = project.runpytest("--version-config", "nope.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*nope.yaml: file not found; pass --version-config*"])
+    result.stderr.fnmatch_lines(["*nope.yaml (from --version-config) does not exist; pass --version-config=PATH*"])
 
 
 # -- fixtures --------------------------------------------------------------------------------
@@ -263,27 +266,42 @@ def test_in_process_client_and_one_event_loop(project: pytest.Pytester) -> None:
     project.runpytest().assert_outcomes(passed=4)
 
 
+@pytest.fixture
+def answering_url() -> Iterator[str]:
+    """A loopback HTTP server that answers every request (404), for the plugin's probe."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.parametrize("layer", ["option", "env", "ini"])
-def test_api_url_layers(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, layer: str) -> None:
+def test_api_url_layers(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, layer: str, answering_url: str
+) -> None:
     project.makepyfile(
-        test_x="""
+        test_x=f"""
         import pytest
 
         @pytest.mark.asyncio(loop_scope="session")
         async def test_url(api_client, asgi_app):
             assert asgi_app is None
-            assert str(api_client.base_url).rstrip("/") == "http://127.0.0.1:9"
+            assert str(api_client.base_url).rstrip("/") == "{answering_url}"
         """
     )
     args = []
     if layer == "option":
-        args = ["--api-url", "http://127.0.0.1:9"]
+        args = ["--api-url", answering_url]
         monkeypatch.setenv("DYNAPI_API_URL", "http://127.0.0.1:8")
     elif layer == "env":
-        monkeypatch.setenv("DYNAPI_API_URL", "http://127.0.0.1:9")
+        monkeypatch.setenv("DYNAPI_API_URL", answering_url)
         project.makeini(INI.format(extra="api_url = http://127.0.0.1:8"))
     else:
-        project.makeini(INI.format(extra="api_url = http://127.0.0.1:9"))
+        project.makeini(INI.format(extra=f"api_url = {answering_url}"))
     project.runpytest(*args).assert_outcomes(passed=1)
 
 
@@ -560,3 +578,66 @@ def test_a_bad_app_stops_the_session_once(
     out = (result.stdout.str() + result.stderr.str()).splitlines()
     assert len(fnmatch.filter(out, f"*{message.removeprefix('ERROR: ')}*")) == 1
     assert not fnmatch.filter(out, "*Traceback*")
+
+
+# -- errors a user can act on -----------------------------------------------------------------
+def test_no_config_is_one_line_naming_the_path_tried(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasgi_app = app:app\n")
+    pytester.makepyfile(test_x="def test_x(api_version):\n    pass\n\ndef test_plain():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            f"no version config: {pytester.path}/tests/config/version_config.yaml (the default) does not exist; "
+            "pass --version-config=PATH, set DYNAPI_VERSION_CONFIG or the ini option version_config"
+        ]
+    )
+    assert not fnmatch.filter(result.stdout.lines, "*Traceback*")
+    assert not fnmatch.filter(result.stdout.lines, "*_hooks.py*")
+
+
+def test_a_project_without_dynamic_tests_needs_no_config(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_plain():\n    pass\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_relative_config_path_is_taken_from_where_pytest_runs(project: pytest.Pytester) -> None:
+    sub = project.mkdir("sub")
+    (sub / "mine.yaml").write_text(CONFIG.replace("v1:", "v7:", 1))
+    project.makepyfile(test_x="def test_x(api_version):\n    pass\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        result = project.runpytest("-p", "no:cacheprovider", "--version-config=mine.yaml", str(project.path))
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*mine.yaml versions v7,v2,v3*"])
+
+
+def test_a_server_that_does_not_answer_stops_the_session_in_one_line(project: pytest.Pytester) -> None:
+    project.makepyfile(test_x="def test_x(api):\n    pass\n")
+    for workers in ([], ["-n", "2"]):
+        result = project.runpytest_subprocess("-p", "no:cacheprovider", "--api-url=http://127.0.0.1:9", *workers)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        out = result.stdout.lines + result.stderr.lines
+        assert len(out) < 25  # the header and one line
+        expected = "*--api-url http://127.0.0.1:9: no answer (ConnectError: *) after 1 attempt within 5 s each; is the server running?*"
+        assert fnmatch.filter(out, expected)
+
+
+def test_the_session_stops_after_three_tests_in_a_row_without_an_answer(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_gone="""
+        import pytest
+        from framework.errors import RequestFailedError
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_gone(n):
+            raise RequestFailedError("GET", "http://127.0.0.1:9/x", ConnectionError("refused"), 1, 0)
+        """
+    )
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*3 tests in a row got no answer: GET http://127.0.0.1:9/x: no answer (ConnectionError: refused) after 1 attempt (global_settings.max_retries: 0)*"
+        ]
+    )
