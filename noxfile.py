@@ -71,7 +71,8 @@ def profile(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the unit and harness tests, then the dynamic suite in-process and against a live server,
-    and its CRUD slice against the Kennel API (tests/kennel/: another framework, another shape)."""
+    its CRUD slice against the Kennel API (tests/kennel/: another framework, another shape), and
+    against a Pets API that injects faults (tests/faults/)."""
     install(session, "test")
     session.run(*PYTEST, "tests/unit", "tests/harness", *session.posargs)
     session.run(*PYTEST, "tests/integration", *session.posargs)
@@ -82,6 +83,7 @@ def tests(session: nox.Session) -> None:
     session.run(*kennel, f"--asgi-app={KENNEL_APP}", *session.posargs)
     with live_server(session, "tests.kennel", "/api/v1/pets/") as url:
         session.run(*kennel, "-n", "2", f"--api-url={url}", *session.posargs)
+    session.run(*PYTEST, "tests/faults", *session.posargs)  # the Pets API with faults injected
 
 
 @nox.session(python=PYTHON)

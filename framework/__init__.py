@@ -27,6 +27,7 @@ from framework.errors import (
     FrameworkError,
     MissingParameterError,
     Problem,
+    RequestFailedError,
     ResponseValidationError,
     UnknownNameError,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "MissingParameterError",
     "Problem",
     "Related",
+    "RequestFailedError",
     "ResponseValidationError",
     "ResponseValidator",
     "Shape",

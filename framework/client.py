@@ -138,6 +138,18 @@ class VersionedClient:
         endpoint = response.request.extensions.get(_EXTENSION)
         return endpoint.shape if isinstance(endpoint, Endpoint) else self.shape
 
+    def expect(self, response: httpx.Response, *statuses: int) -> httpx.Response:
+        """``response`` if its status is one of ``statuses`` and a body it says is JSON is JSON;
+        else an AssertionError with the method, URL, status, time taken and the body's first
+        200 bytes."""
+        __tracebackhide__ = True
+        if response.status_code not in statuses:
+            wanted = " or ".join(str(s) for s in statuses)
+            raise AssertionError(f"{_said(response)}: expected {wanted}: {_clip(response)}")
+        if response.content and "json" in response.headers.get("content-type", ""):
+            _json(response)
+        return response
+
     def data(self, response: httpx.Response) -> Any:
         """The data of a success (2xx) answer; raises AssertionError naming what is off."""
         __tracebackhide__ = True

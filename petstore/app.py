@@ -6,8 +6,6 @@ with the same error envelope as endpoint errors.
 
 from __future__ import annotations
 
-import re
-
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,20 +16,14 @@ from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound
 from .handlers import VersionAPI
 from .responses import error_response
 from .store import Store
-from .versions import VERSIONS
+from .versions import VERSIONS, version_of_path
 
 __all__ = ["create_app"]
-
-_VERSION_PREFIX = re.compile(r"^/api/(v[0-9]+)(?:/|$)")
-_KNOWN_VERSIONS = frozenset(spec.name for spec in VERSIONS)
 
 
 def _version_of(request: Request) -> str | None:
     """The API version a path belongs to, or ``None`` outside the served versions."""
-    match = _VERSION_PREFIX.match(request.url.path)
-    if match is None or match.group(1) not in _KNOWN_VERSIONS:
-        return None
-    return match.group(1)
+    return version_of_path(request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -13,6 +13,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "FieldError",
+    "InjectedFault",
     "MethodNotAllowed",
     "NotFound",
     "ValidationFailed",
@@ -76,6 +77,16 @@ class Conflict(ApiError):
 
     status_code = 409
     code = "conflict"
+
+
+class InjectedFault(ApiError):
+    """A 5xx answered on purpose by the fault injector (``--faults 500=P``), not a bug."""
+
+    code = "injected_fault"
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(f"fault injected: {status_code}")
+        self.status_code = status_code
 
 
 class ValidationFailed(ApiError):

@@ -6,6 +6,7 @@ one spec here (plus its models and serializers), not new endpoint code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from . import serializers as s
 from .queries import PetFilterMode
 from .store import Appointment, Pet, Store, User
 
-__all__ = ["V1", "V2", "V3", "VERSIONS", "VersionSpec"]
+__all__ = ["V1", "V2", "V3", "VERSIONS", "VersionSpec", "version_of_path"]
 
 Json = dict[str, Any]
 
@@ -114,3 +115,14 @@ V3 = VersionSpec(
 
 VERSIONS: tuple[VersionSpec, ...] = (V1, V2, V3)
 """All served versions, mounted at ``/api/<name>``."""
+
+_VERSION_PREFIX = re.compile(r"^/api/(v[0-9]+)(?:/|$)")
+_KNOWN_VERSIONS = frozenset(spec.name for spec in VERSIONS)
+
+
+def version_of_path(path: str) -> str | None:
+    """The served version a path belongs to (``/api/v2/pets`` is ``v2``), else ``None`` for the envelope."""
+    match = _VERSION_PREFIX.match(path)
+    if match is None or match.group(1) not in _KNOWN_VERSIONS:
+        return None
+    return match.group(1)
