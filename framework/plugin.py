@@ -328,9 +328,8 @@ def _parametrize(metafunc: pytest.Metafunc) -> None:
 # -- fixtures --------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def version_config(pytestconfig: pytest.Config) -> VersionConfig:
-    """The loaded version config, checked in full (JSON Schemas too) once per session."""
-    config = pytestconfig.stash[_STATE].version_config
-    config.validate_configuration()
+    """The loaded version config (checked in full, JSON Schemas too, when it was loaded)."""
+    config: VersionConfig = pytestconfig.stash[_STATE].version_config
     return config
 
 

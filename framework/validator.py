@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.protocols import Validator
 
 from framework.config import VersionConfig
 from framework.errors import Problem, ResponseValidationError
@@ -24,7 +22,6 @@ from framework.errors import Problem, ResponseValidationError
 __all__ = ["Backend", "ResponseValidator", "ValidationResult", "checked_formats"]
 
 Backend = Literal["fast", "jsonschema"]
-_FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +76,10 @@ def _rs_backend(
 def _reference_backend(
     schema: dict[str, Any],
 ) -> tuple[Callable[[Any], bool], Callable[[Any], list[tuple[str, str]]]]:
-    compiled: Validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
+    # Imported here: jsonschema costs about 80 ms to import, and only this backend needs it.
+    from jsonschema import Draft202012Validator  # noqa: PLC0415
+
+    compiled = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     def errors(data: Any) -> list[tuple[str, str]]:
         return [(_json_path(e.absolute_path), e.message) for e in compiled.iter_errors(data)]
@@ -90,7 +90,9 @@ def _reference_backend(
 def checked_formats() -> list[str]:
     """The string formats that are really checked (jsonschema skips those whose
     optional packages are missing, e.g. date-time without rfc3339-validator)."""
-    return sorted(_FORMAT_CHECKER.checkers)
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - see _reference_backend
+
+    return sorted(Draft202012Validator.FORMAT_CHECKER.checkers)
 
 
 class ResponseValidator:

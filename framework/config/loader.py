@@ -87,15 +87,9 @@ def resolve_config_path(option: str | None, env: Mapping[str, str], ini: str | N
     return p if p.is_absolute() else rootdir / p
 
 
-def validate_file(path: Path, *, check_schemas: bool = True) -> None:
-    """Check the file at ``path`` again in full, and every JSON Schema in it against its metaschema."""
-    text = _read(path)
-    raw = parse(text, path)
-    found = rules.problems(raw)
-    if check_schemas and not found:
-        found = list(rules.metaschema_problems(raw))
-    if found:
-        raise rules.config_error(path, text, found)
+def validate_file(path: Path) -> None:
+    """Check the file at ``path`` again, as a load does, without the cache."""
+    _load(path)
 
 
 def _read(path: Path) -> str:

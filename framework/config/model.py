@@ -337,12 +337,9 @@ class VersionConfig:
         return sorted(self._features)
 
     # -- validation -------------------------------------------------------------------------
-    def validate_configuration(self, *, check_schemas: bool = True) -> None:
-        """Check the whole file again, and every JSON Schema in it against its metaschema.
-
-        Loading already checks the format; the metaschema check costs about 1 ms per
-        schema, so it runs here (the pytest plugin calls this once per session).
-        """
+    def validate_configuration(self) -> None:
+        """Check the file again in full, as loading did (the format, the cross-field rules and
+        every JSON Schema against its metaschema); for a file that may have changed since."""
         from framework.config.loader import validate_file  # noqa: PLC0415 - the loader imports this module
 
-        validate_file(self.path, check_schemas=check_schemas)
+        validate_file(self.path)

@@ -332,17 +332,18 @@ def test_not_utf8(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_invalid_json_schema_caught_by_validate_configuration(tmp_path: Path) -> None:
+def test_invalid_json_schema_caught_when_loading(tmp_path: Path) -> None:
     text = MINIMAL + (
         "    schemas:\n      pet_create:\n        type: object\n"
         "        properties: {name: {type: strnig}, species: {type: string}}\n"
     )
     path = write(tmp_path, text)
-    config = load_config(path)  # the format is fine; the schema body is checked in full below
-    with pytest.raises(
-        ConfigError, match=r":9: versions.v1.schemas.pet_create.properties.name.type: not a valid JSON Schema"
-    ):
-        config.validate_configuration()
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}:9: versions.v1.schemas.pet_create.properties.name.type: not a valid JSON Schema: "
+        "\"strnig\" is not valid under any of the schemas listed in the 'anyOf' keyword"
+    )
 
 
 def test_project_config_validates_in_full(pets_config: VersionConfig) -> None:
