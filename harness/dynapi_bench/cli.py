@@ -8,7 +8,9 @@
 
 ``dynapi-bench`` alone, or with options first, means ``run``; ``dynapi-check`` and
 ``dynapi-selftest`` stay as aliases of ``check`` and ``selftest``. Every error is one line
-on stderr and exit 2; exit 1 means a KPI crossed, nothing else.
+on stderr and exit 2; exit 1 means a KPI crossed, nothing else. SIGINT and SIGTERM end a
+command alike (:mod:`dynapi_bench.interrupts`): its children stopped, its staging folder and
+half-made worktrees removed, one line on stderr, exit 130 or 143 (128 + the signal).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from dynapi_bench import children
 from dynapi_bench.check import check
 from dynapi_bench.errors import BenchError, ExitCode
+from dynapi_bench.interrupts import Interrupted, handling
 from dynapi_bench.pipeline import RunOptions, profile, run
 from dynapi_bench.project import Project
 from dynapi_bench.selftest import run_selftest
@@ -164,7 +168,13 @@ def main(argv: list[str] | None = None, *, prog: str = "dynapi-bench") -> int:
         print(f"{prog} run: error: {conflict}; see {prog} run --help", file=sys.stderr)
         return int(ExitCode.BAD_INPUT)
     try:
-        return _dispatch(parsed)
+        # A signal stops the children at once, then unwinds: every `finally` runs, and
+        # `supervised` reaps what is left before the handlers go.
+        with handling(on_signal=children.stop), children.supervised():
+            return _dispatch(parsed)
+    except Interrupted as exc:
+        print(exc.message, file=sys.stderr)
+        return exc.exit_code
     except BenchError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return int(ExitCode.BAD_INPUT)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from dynapi_bench import children
 from dynapi_bench.callgrind import supported
 from dynapi_bench.errors import PassError
 from dynapi_bench.results import Row
@@ -49,7 +49,7 @@ def _aslr_off() -> list[str]:
     setarch = shutil.which("setarch")
     if setarch is None:
         return []
-    done = subprocess.run([setarch, "-R", "true"], capture_output=True, check=False)
+    done = children.run([setarch, "-R", "true"])
     return [setarch, "-R"] if done.returncode == 0 else []
 
 

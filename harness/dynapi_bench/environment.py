@@ -19,6 +19,8 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
+from dynapi_bench import children
+
 __all__ = ["changes", "describe", "of_python"]
 
 # The project's own distributions: their version does not change when their code does.
@@ -75,9 +77,7 @@ def describe() -> dict[str, Any]:
 def of_python(python: str) -> dict[str, Any]:
     """:func:`describe` of another interpreter (a base worktree's environment)."""
     try:
-        done = subprocess.run(
-            [python, "-m", "dynapi_bench.environment"], capture_output=True, text=True, check=False, timeout=60
-        )
+        done = children.run([python, "-m", "dynapi_bench.environment"], timeout=60)
         found = json.loads(done.stdout) if done.returncode == 0 else {}
     except (OSError, subprocess.TimeoutExpired, ValueError):
         return {}

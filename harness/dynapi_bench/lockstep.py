@@ -5,7 +5,8 @@ spell), so two processes run one after the other can see different machines. Run
 by side and taking turns test by test (A's test 1, B's test 1, A's test 2, ...), base and
 head measure each benchmark within a second of each other and a slow phase hits both.
 Only one process runs at a time: the others wait on a pipe, so none competes for a core.
-The processes load ``plugin_path/dynapi_lockstep.py``, which speaks the protocol.
+The processes load ``plugin_path/dynapi_lockstep.py``, which speaks the protocol; they start
+through :mod:`dynapi_bench.children`, so an interrupted run ends them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from dynapi_bench import children
 
 __all__ = ["PLUGIN", "PLUGIN_PATH", "Finished", "Launch", "balanced_orders", "run_in_lockstep"]
 
@@ -58,7 +61,7 @@ class _Child:
         launch.log.parent.mkdir(parents=True, exist_ok=True)
         self._log = launch.log.open("wb")
         self.start = time.perf_counter()
-        self.proc = subprocess.Popen(
+        self.proc = children.popen(
             [*launch.cmd, "-p", PLUGIN],
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -89,9 +92,8 @@ class _Child:
         self.pending = self.read()
 
     def finish(self) -> Finished:
-        _, status, usage = os.wait4(self.proc.pid, 0)
+        usage = children.wait4(self.proc)
         wall = time.perf_counter() - self.start
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
         for stream in (self._to, self._from, self._log):
             with contextlib.suppress(BrokenPipeError):
                 stream.close()

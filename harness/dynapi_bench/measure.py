@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dynapi_bench import children
 from dynapi_bench.counts import count_prefix, count_rows
 from dynapi_bench.errors import PassError
 from dynapi_bench.lockstep import Finished, Launch, run_in_lockstep
@@ -69,10 +69,8 @@ def spawn(cmd: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
-    # Reaped here, not by Popen: tell it, or it warns and may wait on the pid again later.
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = children.popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        usage = children.wait4(proc)  # reaped here, for the peak RSS; Popen is told the exit code
     return Finished(proc.returncode, time.perf_counter() - start, usage.ru_maxrss * 1024)
 
 

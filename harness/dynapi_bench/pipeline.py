@@ -8,6 +8,8 @@
 4. write     results.json (and base-results.json), kept even if the judge refuses them
 5. judge     the typed rows in memory -> one judge against a baseline or the base commit
              -> summary.json, summary.md, index.html
+6. publish   all of it at once (:mod:`dynapi_bench.staging`): everything above is written
+             into a staging folder; interrupted or failed, ``reports/`` stays as it was
 
 Exit code: 0 every KPI holds, 1 a KPI crossed, 2 unusable input or a pass that could not run.
 """
@@ -25,10 +27,18 @@ from dynapi_bench.baselines import newest_baseline, save_baseline
 from dynapi_bench.collect import side_results
 from dynapi_bench.counts import unavailable
 from dynapi_bench.environment import describe, of_python
-from dynapi_bench.errors import ExitCode
+from dynapi_bench.errors import BenchError, ExitCode
 from dynapi_bench.gating import wall_time_gates
+from dynapi_bench.interrupts import committing
 from dynapi_bench.judge import judge
-from dynapi_bench.measure import MemoryOutput, count_benchmarks, count_suite, measure_memory, measure_timing
+from dynapi_bench.measure import (
+    MemoryOutput,
+    ProcessOutput,
+    count_benchmarks,
+    count_suite,
+    measure_memory,
+    measure_timing,
+)
 from dynapi_bench.plan import Plan, Side
 from dynapi_bench.profiles import Profile, flamegraphs, profile_kpis
 from dynapi_bench.project import Project
@@ -36,7 +46,8 @@ from dynapi_bench.reference import BaseCommit, Baseline, Reference
 from dynapi_bench.render import render_markdown, render_table, summary
 from dynapi_bench.report import history, write_report
 from dynapi_bench.results import Results, Row, atomic_write_json, load_results, machine_id
-from dynapi_bench.thresholds import load_thresholds
+from dynapi_bench.staging import Stage, staged
+from dynapi_bench.thresholds import Thresholds, load_thresholds
 from dynapi_bench.worktree import environments, prepare_base
 from framework.files import atomic_write_text
 
@@ -150,23 +161,17 @@ def _baseline(baselines: Path) -> Baseline | None:
     return Baseline(load_results(path)) if path is not None else None
 
 
-def run(project: Project, options: RunOptions) -> int:
-    """Measure every KPI, judge it, write the reports; return the exit code."""
-    reports = options.reports or project.reports
-    baselines = options.baselines or project.baselines
-    thresholds = load_thresholds(options.thresholds or project.thresholds)  # bad input fails before measuring
-    baseline = None if options.against else _baseline(baselines)
-    wall_time = wall_time_gates(baselines / machine_id() / "selftest") if options.against else {}
-    sides, base_sha = _sides(project, options.against)
-    plan = Plan.for_run(sides, reports / "raw", quick=options.quick)
-    progress = Progress(3)
-    skipped, baseline = _skip_counts(sides, baseline)
+def _measure(
+    plan: Plan, project: Project, out: Path, progress: Progress, *, counts: bool, quick: bool
+) -> tuple[dict[str, list[ProcessOutput]], Untimed]:
+    """Steps 1 and 2 of a run: timing, then memory, profiles and (``counts``) instruction counts."""
+    sides = plan.sides
     each = " in turn with base's" if len(sides) > 1 else ""
     # The timing processes run one at a time: the counts take the other core from the start
     # (they gate the CPU-bound KPIs; wall time beside them is reported, or with --quick
     # --against gated only beyond the large-change factor). A full --against's wall-time A/B
     # is a gate as far as the self-test proved it: there the counts wait for it.
-    beside = skipped is None and (len(sides) == 1 or options.quick)
+    beside = counts and (len(sides) == 1 or quick)
     counters = ThreadPoolExecutor(max_workers=1 if beside else 2)
     what = f"benchmarks/ in {plan.processes} fresh processes{each}, each running the suite twice"
     progress.step("timing", what + (" (counting beside them)" if beside else ""))
@@ -174,16 +179,38 @@ def run(project: Project, options: RunOptions) -> int:
         counting = _start_counts(counters, plan) if beside else None
         timing = measure_timing(plan)
         progress.done(f"{plan.processes * len(sides)} processes")
-        if skipped is None and not beside:
+        if counts and not beside:
             counting = _start_counts(counters, plan)
         progress.step(
-            "memory + profiles" if skipped else "memory + counts + profiles",
-            "the suite under memray; " + ("" if skipped else "instructions under callgrind; ") + "pyinstrument per KPI",
+            "memory + counts + profiles" if counts else "memory + profiles",
+            "the suite under memray; " + ("instructions under callgrind; " if counts else "") + "pyinstrument per KPI",
         )
-        untimed = _untimed(plan, project, reports, counting)
+        untimed = _untimed(plan, project, out, counting)
     finally:
         counters.shutdown(wait=True, cancel_futures=True)
     progress.done("profiles: " + ", ".join(f"{p.path} ({p.shows})" for p in untimed.profiles))
+    return timing, untimed
+
+
+def run(project: Project, options: RunOptions) -> int:
+    """Measure every KPI, judge it, write the reports; return the exit code."""
+    reports = options.reports or project.reports
+    thresholds = load_thresholds(options.thresholds or project.thresholds)  # bad input fails before measuring
+    with staged(reports) as stage:
+        return _run(project, options, thresholds, stage)
+
+
+def _run(project: Project, options: RunOptions, thresholds: Thresholds, stage: Stage) -> int:
+    """:func:`run`, writing into ``stage`` and publishing it at the end."""
+    out = stage.path
+    baselines = options.baselines or project.baselines
+    baseline = None if options.against else _baseline(baselines)
+    wall_time = wall_time_gates(baselines / machine_id() / "selftest") if options.against else {}
+    sides, base_sha = _sides(project, options.against)
+    plan = Plan.for_run(sides, out / "raw", quick=options.quick)
+    progress = Progress(3)
+    skipped, baseline = _skip_counts(sides, baseline)
+    timing, untimed = _measure(plan, project, out, progress, counts=skipped is None, quick=options.quick)
     progress.step(
         "write and judge",
         "results first, then the verdict: thresholds and "
@@ -202,36 +229,47 @@ def run(project: Project, options: RunOptions) -> int:
     }
     written = []
     for name, side in results.items():  # the measurements are kept even if the judge refuses them
-        path = reports / ("results.json" if name == "head" else f"{name}-results.json")
+        path = out / ("results.json" if name == "head" else f"{name}-results.json")
         side.save(path)
         written.append(path)
     if base_sha is None:
-        (reports / "base-results.json").unlink(missing_ok=True)  # an earlier --against's, not this run's
+        stage.drop("base-results.json")  # an earlier --against's, not this run's
     reference: Reference | None = (
         BaseCommit(results["base"], options.against, base_sha, wall_time=wall_time, quick=options.quick)
         if base_sha and options.against
         else baseline
     )
-    judgement = judge(results["head"], thresholds, reference, gated=options.gated)
+    try:
+        judgement = judge(results["head"], thresholds, reference, gated=options.gated)
+    except BenchError:
+        with committing():
+            stage.publish()  # the results, without a verdict
+        raise
     paths = [p.path for p in untimed.profiles]
     series, notes = history(baselines, results["head"], thresholds)
-    atomic_write_json(reports / "summary.json", summary(judgement))
-    atomic_write_text(reports / "summary.md", render_markdown(judgement, paths))
-    written += [reports / "summary.json", reports / "summary.md"]
-    written.append(write_report(reports, judgement, series, paths, notes=notes))
-    progress.done(", ".join(str(p) for p in written))
-    if options.save_baseline:
-        print(f"baseline saved: {save_baseline(results['head'], baselines)}")
+    atomic_write_json(out / "summary.json", summary(judgement))
+    atomic_write_text(out / "summary.md", render_markdown(judgement, paths))
+    written += [out / "summary.json", out / "summary.md"]
+    written.append(write_report(out, judgement, series, paths, notes=notes))
+    with committing():  # whole or not at all: the reports, then the baseline
+        stage.publish()
+        saved = save_baseline(results["head"], baselines) if options.save_baseline else None
+    progress.done(", ".join(str(stage.final(p)) for p in written))
+    if saved is not None:
+        print(f"baseline saved: {saved}")
     print(render_table(judgement), flush=True)
     return int(judgement.exit_code)
 
 
 def profile(project: Project, reports: Path | None = None) -> int:
-    """Only the profiles: pyinstrument per KPI and memray flamegraphs of the heaviest tests."""
-    out = reports or project.reports
-    plan = Plan.for_run((Side("head", project.root),), out / "raw")
-    progress = Progress(1)
-    progress.step("profiles", "the suite under memray; pyinstrument per KPI beside it")
-    untimed = _untimed(plan, project, out)
+    """Only the profiles: pyinstrument per KPI and memray flamegraphs of the heaviest tests
+    (published, with their ``raw/``, as a run publishes)."""
+    with staged(reports or project.reports) as stage:
+        plan = Plan.for_run((Side("head", project.root),), stage.path / "raw")
+        progress = Progress(1)
+        progress.step("profiles", "the suite under memray; pyinstrument per KPI beside it")
+        untimed = _untimed(plan, project, stage.path)
+        with committing():
+            stage.publish()
     progress.done(", ".join(f"{p.path} ({p.shows})" for p in untimed.profiles))
     return int(ExitCode.OK)

@@ -7,10 +7,10 @@ harness uses is spelled once here.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dynapi_bench import children
 from dynapi_bench.errors import BenchError
 
 __all__ = ["Project", "find_root"]
@@ -58,9 +58,7 @@ def find_root(start: Path) -> Path:
     for folder in (here, *here.parents):
         if (folder / "pyproject.toml").is_file() and (folder / "benchmarks").is_dir():
             return folder
-    top = subprocess.run(
-        ["git", "-C", str(here), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
-    )
+    top = children.run(["git", "-C", str(here), "rev-parse", "--show-toplevel"])
     if top.returncode == 0 and top.stdout.strip():
         return Path(top.stdout.strip())
     raise BenchError(

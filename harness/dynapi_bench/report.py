@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from dynapi_bench.baselines import saved_baselines
 from dynapi_bench.errors import BenchError
 from dynapi_bench.judge import Judgement
 from dynapi_bench.reference import Reference
@@ -117,7 +118,7 @@ def history(baselines_dir: Path, run: Results, thresholds: Thresholds) -> tuple[
     notes: list[str] = []
     series: History = {}
     points = []
-    for path in sorted((baselines_dir / run.machine).glob("*.json")):
+    for path in saved_baselines(baselines_dir, run.machine):
         try:
             points.append((path.name[:16], kpi_levels(load_results(path), thresholds)))
         except BenchError as exc:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime
 import math
 import random
-import subprocess
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from dynapi_bench import children
 from dynapi_bench.collect import memory_rows, suite_rows, timing_rows
 from dynapi_bench.counts import unavailable
 from dynapi_bench.errors import BenchError, ExitCode
+from dynapi_bench.interrupts import committing
 from dynapi_bench.judge import Verdict, judge
 from dynapi_bench.measure import measure_memory, measure_timing
 from dynapi_bench.plan import AB_PAIRS, Plan, Side
@@ -45,6 +46,7 @@ from dynapi_bench.protocol import MEMORY_ENV, TIME_ENV
 from dynapi_bench.reference import BaseCommit
 from dynapi_bench.report import render_template
 from dynapi_bench.results import Results, atomic_write_json, machine_id
+from dynapi_bench.staging import Stage, staged
 from dynapi_bench.thresholds import Thresholds, load_thresholds
 from dynapi_bench.variants import VARIANTS, count_matrix, render_counts
 from framework.files import atomic_write_text
@@ -253,17 +255,40 @@ def run_selftest(
     save: bool = False,
     baselines: Path | None = None,
 ) -> int:
-    """Run the self-test; write ``selftest.json`` and ``selftest.html`` beside the reports."""
+    """Run the self-test. Its two parts publish into the reports as each completes
+    (:mod:`dynapi_bench.staging`): ``selftest.json`` and ``selftest.html`` (with ``--save``,
+    the wall-time record too), then ``selftest-counts.json``."""
     out = reports or project.reports
     rules = load_thresholds(thresholds or project.thresholds)
     if counts_only:
-        return _counts_part(project, out, rules, step="[1/1]")
+        with staged(out) as stage:
+            return _counts_part(project, stage, rules, step="[1/1]")
     pairs = AB_PAIRS if pairs is None else pairs
     cycles = pairs + 6 if cycles is None else cycles
     if not 2 <= pairs <= cycles:
         raise BenchError(f"--pairs {pairs}: must be between 2 and --cycles ({cycles}); raise --cycles or lower --pairs")
     if comparisons < 1:
         raise BenchError(f"--comparisons {comparisons}: must be at least 1")
+    with staged(out) as stage:
+        matrix = _measure(project, stage.path, rules, cycles=cycles, pairs=pairs, comparisons=comparisons)
+        data = matrix.as_dict()
+        atomic_write_json(stage.path / "selftest.json", data)
+        page = write_selftest_page(stage.path, data)
+        commit = _head(project.root) if save else ""
+        with committing():
+            stage.publish()
+            record = _save_record(matrix, commit, baselines or project.baselines) if save else None
+        print(f"      written: {stage.final(stage.path / 'selftest.json')}, {stage.final(page)}", flush=True)
+        print(render_matrix(data), flush=True)
+        if record is not None:
+            print(f"      wall-time record saved: {record} (--against reads the three newest)", flush=True)
+        counted = _counts_part(project, stage, rules, step="[4/4]")
+    # Exit 1 as for a KPI that crossed: here, the gate itself missed its bar.
+    return int(ExitCode.OK if data["met"] and counted == ExitCode.OK else ExitCode.REGRESSION)
+
+
+def _measure(project: Project, out: Path, rules: Thresholds, *, cycles: int, pairs: int, comparisons: int) -> Matrix:
+    """Steps 1 to 3: every condition timed and the suite's memory measured, then the matrix."""
     raw = out / "selftest"
     # One process per condition each cycle, in lockstep test by test as base and head in
     # --against, in balanced orders; each B is compared with A or A2 (BASE_OF).
@@ -300,31 +325,25 @@ def run_selftest(
 
     print(f"[3/4] matrix: {comparisons} comparisons of {pairs} pairs per figure ...", flush=True)
     rates, effective, made, spread = timing_matrix(timing, rules, pairs=pairs, comparisons=comparisons)
-    matrix = Matrix(cycles, pairs, made, rates, memory_verdicts(grown, rules), effective, spread)
-    data = matrix.as_dict()
-    atomic_write_json(out / "selftest.json", data)
-    page = write_selftest_page(out, data)
-    print(f"      written: {out / 'selftest.json'}, {page}", flush=True)
-    print(render_matrix(data), flush=True)
-    if save:
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        commit = _head(project.root)
-        folder = (baselines or project.baselines) / machine_id() / "selftest"
-        path = folder / f"{stamp}-{commit[:12]}.json"
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(path, matrix.record(commit, machine_id(), stamp))
-        print(f"      wall-time record saved: {path} (--against reads the three newest)", flush=True)
-    counted = _counts_part(project, out, rules, step="[4/4]")
-    # Exit 1 as for a KPI that crossed: here, the gate itself missed its bar.
-    return int(ExitCode.OK if data["met"] and counted == ExitCode.OK else ExitCode.REGRESSION)
+    return Matrix(cycles, pairs, made, rates, memory_verdicts(grown, rules), effective, spread)
+
+
+def _save_record(matrix: Matrix, commit: str, baselines: Path) -> Path:
+    """The wall-time record :mod:`dynapi_bench.gating` reads, under ``baselines/<machine>/selftest/``."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = baselines / machine_id() / "selftest"
+    path = folder / f"{stamp}-{commit[:12]}.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, matrix.record(commit, machine_id(), stamp))
+    return path
 
 
 def _head(root: Path) -> str:
-    done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    done = children.run(["git", "-C", str(root), "rev-parse", "HEAD"])
     return done.stdout.strip() or "unknown"
 
 
-def _counts_part(project: Project, out: Path, rules: Thresholds, *, step: str) -> int:
+def _counts_part(project: Project, stage: Stage, rules: Thresholds, *, step: str) -> int:
     """The count matrix: real edits counted in scratch worktrees (:mod:`dynapi_bench.variants`)."""
     skipped = unavailable()
     if skipped:
@@ -335,9 +354,12 @@ def _counts_part(project: Project, out: Path, rules: Thresholds, *, step: str) -
         flush=True,
     )
     start = time.perf_counter()
-    matrix = count_matrix(project.root, project.cache, out / "selftest-counts", rules)
-    atomic_write_json(out / "selftest-counts.json", matrix)
-    print(f"      done in {time.perf_counter() - start:.0f} s: {out / 'selftest-counts.json'}", flush=True)
+    matrix = count_matrix(project.root, project.cache, stage.path / "selftest-counts", rules)
+    written = stage.path / "selftest-counts.json"
+    atomic_write_json(written, matrix)
+    with committing():
+        stage.publish()
+    print(f"      done in {time.perf_counter() - start:.0f} s: {stage.final(written)}", flush=True)
     print(render_counts(matrix), flush=True)
     wrong = [name for name, found in matrix.items() if not found["ok"]]
     print("count gate: every verdict as expected" if not wrong else f"count gate WRONG for: {', '.join(wrong)}")

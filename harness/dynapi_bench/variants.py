@@ -7,13 +7,12 @@ calls per payload in ``_Plan.make`` (about +1%, +2% and +5% of a payload's instr
 variant's CPU-bound benchmarks are counted once, two at a time (a count does not depend on
 what runs beside it), and each is judged against the reference by the run's own judge, as
 ``--against`` would judge a pull request. Worktrees of equal path length, so that nothing
-but the edit differs.
+but the edit differs; all removed when the self-test ends, interrupted or not.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dynapi_bench import children
 from dynapi_bench.errors import BenchError
 from dynapi_bench.judge import Verdict, judge
 from dynapi_bench.measure import count_benchmarks
@@ -28,6 +28,7 @@ from dynapi_bench.plan import Plan, Side
 from dynapi_bench.reference import BaseCommit
 from dynapi_bench.results import Results
 from dynapi_bench.thresholds import Thresholds
+from dynapi_bench.worktree import discard
 
 __all__ = ["VARIANTS", "Variant", "count_matrix", "render_counts"]
 
@@ -79,17 +80,14 @@ VARIANTS = (
 
 
 def _git(repo: Path, *args: str) -> None:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    done = children.run(["git", "-C", str(repo), *args])
     if done.returncode != 0:
         detail = (done.stderr.strip().splitlines() or ["git failed"])[-1]
         raise BenchError(f"count self-test: git {' '.join(args[:2])} failed ({detail}); is {repo} a git checkout?")
 
 
-def _worktree(repo: Path, folder: Path, variant: Variant) -> Side:
-    path = folder / variant.name.ljust(8, "_")  # equal lengths: paths are strings the code handles
-    if path.exists():
-        _git(repo, "worktree", "remove", "--force", str(path))
-    _git(repo, "worktree", "prune")
+def _worktree(repo: Path, path: Path, variant: Variant) -> Side:
+    discard(repo, path)  # a killed self-test's, if any
     _git(repo, "worktree", "add", "--detach", "--force", str(path), "HEAD")
     if variant.edit is not None:
         source = path / FACTORY
@@ -98,17 +96,19 @@ def _worktree(repo: Path, folder: Path, variant: Variant) -> Side:
 
 
 def count_matrix(repo: Path, cache: Path, raw: Path, thresholds: Thresholds) -> dict[str, Any]:
-    """Count every variant and judge each against the reference; the matrix as data."""
+    """Count every variant and judge each against the reference; the matrix as data. The
+    scratch worktrees are removed on the way out, whatever ended it (an interruption too)."""
     folder = (cache / "selftest").resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    sides = [_worktree(repo, folder, v) for v in VARIANTS]
-    plan = Plan(tuple(sides), 1, raw)
+    paths = [folder / v.name.ljust(8, "_") for v in VARIANTS]  # equal lengths: paths are strings the code handles
     try:
+        sides = [_worktree(repo, path, v) for path, v in zip(paths, VARIANTS, strict=True)]
+        plan = Plan(tuple(sides), 1, raw)
         with ThreadPoolExecutor(max_workers=2) as pool:
             rows = list(pool.map(lambda side: count_benchmarks(plan, side), sides))
     finally:
-        for side in sides:
-            _git(repo, "worktree", "remove", "--force", str(side.root))
+        for path in paths:
+            discard(repo, path)
         shutil.rmtree(folder, ignore_errors=True)
     results = {
         v.name: Results(tuple(r), machine="selftest", commit=v.name, datetime="")

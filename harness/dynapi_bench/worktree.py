@@ -4,22 +4,27 @@
 detached worktree under ``.bench/worktrees/<sha>``; :func:`environments` gives both sides
 their Python: this one when base and head declare the same dependencies, else one
 environment each, built alike (the base's with its own ``harness/``) under ``.bench/envs/``.
-Both are kept, so the next comparison with the same commit starts at once. Errors are one
-line naming the ref and the fix (exit 2).
+Both are kept, so the next comparison with the same commit starts at once; each counts as
+made only once complete (a ``<sha>.ready`` file beside the worktree, ``.installed`` in the
+environment). One this run began and did not complete (interrupted, or failed) is removed
+on the way out, and one without its mark (a killed run's) is made afresh before use.
+Errors are one line naming the ref and the fix (exit 2).
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from dynapi_bench import children
 from dynapi_bench.errors import WorktreeError
 
-__all__ = ["BaseTree", "environments", "prepare_base", "resolve_ref"]
+__all__ = ["BaseTree", "discard", "environments", "prepare_base", "resolve_ref"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,17 @@ class BaseTree:
     path: Path
 
 
-def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+def _git(repo: Path, *args: str, cleanup: bool = False) -> subprocess.CompletedProcess[str]:
+    return children.run(["git", "-C", str(repo), *args], cleanup=cleanup)
+
+
+def discard(repo: Path, path: Path) -> None:
+    """Remove the worktree at ``path`` (registered or not, complete or not) and git's note of
+    it; never fails, and runs while the harness is stopping: it is the clean-up."""
+    if path.exists():
+        _git(repo, "worktree", "remove", "--force", str(path), cleanup=True)
+        shutil.rmtree(path, ignore_errors=True)  # what git did not know as a worktree
+    _git(repo, "worktree", "prune", cleanup=True)
 
 
 def resolve_ref(ref: str, repo: Path) -> str:
@@ -52,12 +66,20 @@ def prepare_base(ref: str, repo: Path, cache: Path) -> BaseTree:
     """Check out and install ``ref`` beside the working tree (reused when already there)."""
     sha = resolve_ref(ref, repo)
     path = (cache / "worktrees" / sha[:12]).resolve()
-    if not (path / ".git").exists():
-        _git(repo, "worktree", "prune")
-        added = _git(repo, "worktree", "add", "--detach", "--force", str(path), sha)
-        if added.returncode != 0:
-            detail = (added.stderr.strip().splitlines() or ["git worktree add failed"])[-1]
-            raise WorktreeError(f"--against {ref!r}: cannot check out {sha[:12]} ({detail}); remove {path} and retry")
+    ready = path.with_name(f"{path.name}.ready")
+    if not (ready.exists() and (path / ".git").exists()):
+        discard(repo, path)  # a killed run's half checkout, if any
+        try:
+            added = _git(repo, "worktree", "add", "--detach", "--force", str(path), sha)
+            if added.returncode != 0:
+                detail = (added.stderr.strip().splitlines() or ["git worktree add failed"])[-1]
+                raise WorktreeError(
+                    f"--against {ref!r}: cannot check out {sha[:12]} ({detail}); remove {path} and retry"
+                )
+            ready.touch()
+        except BaseException:
+            discard(repo, path)  # interrupted or failed: not left half made
+            raise
     if not (path / "benchmarks" / "conftest.py").is_file():
         raise WorktreeError(
             f"--against {ref!r}: {sha[:12]} has no benchmarks/ to run; compare against a commit that has them"
@@ -101,13 +123,7 @@ def _read(path: Path) -> bytes | None:
 
 def _imports_from(python: str, root: Path) -> bool:
     """Whether ``python`` started in ``root`` imports the framework from ``root``."""
-    done = subprocess.run(
-        [python, "-c", "import framework; print(framework.__file__)"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = children.run([python, "-c", "import framework; print(framework.__file__)"], cwd=root)
     return done.returncode == 0 and Path(done.stdout.strip()).resolve().is_relative_to(root.resolve())
 
 
@@ -132,10 +148,14 @@ def _environment(ref: str, sha: str, path: Path, cache: Path) -> Path:
             str(path / "harness"),
         ],
     ]
-    for cmd in steps:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise WorktreeError(f"--against {ref!r}: installing {sha[:12]} into {env} failed ({detail})")
-    marker.write_text(sha + "\n")
+    try:
+        for cmd in steps:
+            done = children.run(cmd)
+            if done.returncode != 0:
+                detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise WorktreeError(f"--against {ref!r}: installing {sha[:12]} into {env} failed ({detail})")
+        marker.write_text(sha + "\n")
+    except BaseException:
+        shutil.rmtree(env, ignore_errors=True)  # interrupted or failed: not left half built
+        raise
     return python

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,39 @@ def thresholds_file(tmp_path: Path) -> Path:
     path = tmp_path / "thresholds.yaml"
     path.write_text(THRESHOLDS)
     return path
+
+
+def running_in_group(pgid: int) -> list[int]:
+    """The processes of group ``pgid`` that still run. A zombie has ended (it runs nothing);
+    it counts apart because here PID 1 may never reap an orphan, and ``killpg(pgid, 0)``
+    succeeds on a zombie."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()  # after the command's name
+        except OSError:
+            continue  # ended meanwhile
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+Ended = Callable[[Iterable[int]], list[int]]
+
+
+@pytest.fixture
+def ended() -> Ended:
+    """``ended(groups)``: the processes of those groups still running once they had a fair
+    while to die (a SIGKILL lands a moment after ``kill`` returns): empty when all ended."""
+
+    def wait(groups: Iterable[int]) -> list[int]:
+        groups = list(groups)
+        deadline = time.monotonic() + 30
+        while True:
+            left = [pid for pgid in groups for pid in running_in_group(pgid)]
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(0.05)
+
+    return wait

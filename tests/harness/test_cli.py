@@ -7,19 +7,22 @@ command line hands them, never run a measurement.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dynapi_bench import cli
+from dynapi_bench import children, cli
 from dynapi_bench.cli import check_main, main, selftest_main
 from dynapi_bench.pipeline import RunOptions
 from dynapi_bench.project import Project
 
 Factory = Callable[..., Path]
+Ended = Callable[[Iterable[int]], list[int]]
 
 
 class Recorder:
@@ -315,3 +318,38 @@ def test_conflicting_options_are_one_line_and_exit_2(
     assert main(argv) == 2
     assert capsys.readouterr().err == f"dynapi-bench run: error: {message}; see dynapi-bench run --help\n"
     assert run.calls == []  # nothing was measured
+
+
+# -- interrupted: SIGINT and SIGTERM alike ------------------------------------------------------------
+@pytest.mark.usefixtures("project")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_children_and_ends_the_command_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    ended: Ended,
+    signum: int,
+    code: int,
+) -> None:
+    started: list[int] = []
+    cleaned: list[bool] = []
+
+    def interrupted_run(*args: Any) -> int:
+        child = children.popen([sys.executable, "-c", "import time; time.sleep(600)"], stdout=subprocess.DEVNULL)
+        started.append(child.pid)
+        try:
+            signal.raise_signal(signum)
+            return 0
+        finally:
+            cleaned.append(True)  # every `finally` runs on the way out
+
+    monkeypatch.setattr(cli, "run", interrupted_run)
+    previous = signal.getsignal(signal.SIGTERM)
+    assert main(["run"]) == code
+    assert (
+        capsys.readouterr().err
+        == f"interrupted ({signal.Signals(signum).name}): previous reports kept; nothing saved\n"
+    )
+    assert cleaned == [True]
+    assert ended(started) == []
+    assert children.live() == []
+    assert signal.getsignal(signal.SIGTERM) is previous  # the handlers are the command's alone

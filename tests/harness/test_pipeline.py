@@ -1,17 +1,34 @@
-"""Tests of dynapi_bench.pipeline's decisions that need no measurement."""
+"""Tests of dynapi_bench.pipeline's decisions that need no measurement, and of what a run
+publishes, with the measuring passes replaced by synthetic results."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import functools
+import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 
+from dynapi_bench import pipeline
+from dynapi_bench.baselines import save_baseline
 from dynapi_bench.judge import judge
-from dynapi_bench.pipeline import _predates_counts, without_counts
-from dynapi_bench.plan import Side
+from dynapi_bench.measure import MemoryOutput
+from dynapi_bench.pipeline import RunOptions, Untimed, _predates_counts, run, without_counts
+from dynapi_bench.plan import Plan, Side
+from dynapi_bench.profiles import Profile
+from dynapi_bench.project import Project
 from dynapi_bench.reference import Baseline
 from dynapi_bench.results import Results, Row
+from dynapi_bench.staging import PREFIX
 from dynapi_bench.thresholds import load_thresholds
+
+Synthetic = Callable[..., Results]
 
 
 def test_a_base_from_before_counts_skips_them_with_one_line(tmp_path: Path) -> None:
@@ -40,3 +57,108 @@ def test_a_run_without_valgrind_is_judged_without_the_baselines_counts(tmp_path:
     found = judge(run, thresholds, Baseline(without_counts(baseline)))
     assert list(found.kpis["verdict"]) == ["pass"]  # the one line said so; no `missing` row
     assert found.kpis["gate"][0] == "wall time: beyond x1.6 only"  # without counts, the factor gates wall time
+
+
+# -- what a run publishes --------------------------------------------------------------------------------
+class FakePasses:
+    """The measuring passes replaced: no process runs; each run's head results come from
+    ``results_for(thread name)``, and its profile is a small file in the stage."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, results_for: Callable[[str], Results]) -> None:
+        monkeypatch.setattr(pipeline, "unavailable", lambda: "instruction counts skipped: not in these tests")
+        monkeypatch.setattr(pipeline, "measure_timing", self.timing)
+        monkeypatch.setattr(pipeline, "_untimed", self.untimed)
+        monkeypatch.setattr(pipeline, "side_results", lambda *a, **k: results_for(threading.current_thread().name))
+
+    @staticmethod
+    def timing(plan: Plan) -> dict[str, list[Any]]:
+        log = plan.folder(plan.sides[0], "timing-0") / "pytest.log"
+        log.parent.mkdir(parents=True)
+        log.write_text("this run's")
+        return {"head": []}
+
+    @staticmethod
+    def untimed(plan: Plan, project: Project, out: Path, counting: Any = None) -> Untimed:
+        (out / "profiles").mkdir()
+        (out / "profiles" / "config_load.html").write_text("a profile")
+        return Untimed({"head": MemoryOutput({})}, {}, [Profile("profiles/config_load.html", "config_load")])
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    """An earlier run's reports, an --against one's base-results.json among them."""
+    folder = tmp_path / "reports"
+    (folder / "raw").mkdir(parents=True)
+    (folder / "raw" / "old.log").write_text("earlier")
+    for name in ("results.json", "base-results.json", "summary.md", "index.html"):
+        (folder / name).write_text("earlier")
+    return folder
+
+
+def test_a_run_publishes_its_whole_set_and_prints_the_published_paths(
+    reports: Path,
+    thresholds_file: Path,
+    synthetic: Synthetic,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    FakePasses(monkeypatch, lambda _: synthetic(seed=1))
+    options = RunOptions(reports=reports, baselines=reports.parent / "baselines", thresholds=thresholds_file)
+    assert run(Project(reports.parent), options) == 0
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "index.html",
+        "profiles",
+        "raw",
+        "results.json",
+        "summary.json",
+        "summary.md",
+    ]  # base-results.json was an earlier --against's
+    assert [str(p.relative_to(reports)) for p in (reports / "raw").rglob("*.log")] == ["raw/head/timing-0/pytest.log"]
+    assert json.loads((reports / "results.json").read_text())["commit_info"]["id"] == "commit1"
+    assert "(profiles/config_load.html)" in (reports / "summary.md").read_text()  # relative: valid once published
+    out = capsys.readouterr().out
+    assert f"{reports.resolve() / 'results.json'}, {reports.resolve() / 'summary.json'}" in out
+    assert PREFIX not in out  # no staging path is ever shown
+
+
+def test_two_runs_saving_baselines_at_once_keep_both_and_publish_one_whole_set(
+    tmp_path: Path, reports: Path, thresholds_file: Path, synthetic: Synthetic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same commit in the same second, both runs written before either publishes."""
+    runs = {
+        who: dataclasses.replace(synthetic(seed=7, machine="box", factors={"config_load": f}), extra={"who": who})
+        for who, f in (("a", 1.0), ("b", 1.2))
+    }
+    FakePasses(monkeypatch, runs.__getitem__)
+    barrier = threading.Barrier(2)
+
+    def written_together(folder: Path, *args: Any, **kwargs: Any) -> Path:
+        barrier.wait(timeout=60)  # both stages complete: now both publish and save
+        (folder / "index.html").write_text(threading.current_thread().name)  # matplotlib stays out of threads
+        return folder / "index.html"
+
+    monkeypatch.setattr(pipeline, "write_report", written_together)
+    monkeypatch.setattr(
+        pipeline, "save_baseline", functools.partial(save_baseline, now=dt.datetime(2026, 11, 29, tzinfo=dt.UTC))
+    )
+    options = RunOptions(
+        reports=reports, baselines=tmp_path / "baselines", thresholds=thresholds_file, save_baseline=True
+    )
+    codes: dict[str, int] = {}
+    threads = [
+        threading.Thread(
+            target=lambda: codes.__setitem__(threading.current_thread().name, run(Project(tmp_path), options)), name=who
+        )
+        for who in runs
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert codes == {"a": 0, "b": 0}
+    saved = sorted((tmp_path / "baselines" / "box").iterdir())
+    assert [p.name for p in saved] == ["20261129T000000Z-commit7-2.json", "20261129T000000Z-commit7.json"]
+    assert sorted(json.loads(p.read_text())["dynapi"]["who"] for p in saved) == ["a", "b"]  # each whole, its own
+    who = (reports / "index.html").read_text()
+    assert json.loads((reports / "results.json").read_text())["dynapi"]["who"] == who  # one run's set, not a mix
+    assert not list(reports.glob(f"{PREFIX}*"))

@@ -1,14 +1,20 @@
 """Tests of dynapi_bench.variants: the count self-test's edits apply to today's factory and
-keep it valid Python; the matrix renders its verdicts."""
+keep it valid Python; the matrix renders its verdicts; its scratch worktrees never outlive it."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from dynapi_bench import variants
 from dynapi_bench.errors import BenchError
-from dynapi_bench.variants import FACTORY, VARIANTS, render_counts
+from dynapi_bench.interrupts import Interrupted
+from dynapi_bench.plan import Side
+from dynapi_bench.thresholds import load_thresholds
+from dynapi_bench.variants import _MAKE, FACTORY, VARIANTS, count_matrix, render_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,3 +58,48 @@ def test_render_counts() -> None:
     lines = render_counts(matrix).splitlines()
     assert lines[1].split()[:4] == ["aa-doc", "0.9997", "0.9980-1.0015", "none"]
     assert lines[2].split()[:4] == ["plus2", "1.0235", "1.0117-1.0467", "data_generation_instructions"]
+
+
+# -- count_matrix: its scratch worktrees never outlive it ------------------------------------------------
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository whose framework/factory.py every variant's edit applies to."""
+    path = tmp_path / "repo"
+    (path / "framework").mkdir(parents=True)
+    (path / FACTORY).write_text("def _json_copy(x):\n    return x\n\n\nclass _Plan:\n    def make(self):\n" + _MAKE)
+    git(path, "init", "-q")
+    git(path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "root")
+    git(path, "add", "-A")
+    git(path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "factory")
+    return path
+
+
+@pytest.mark.parametrize("where", ["adding the third worktree", "counting"])
+def test_an_interrupted_count_self_test_removes_its_worktrees(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, thresholds_file: Path, where: str
+) -> None:
+    real = variants._git
+    added: list[str] = []
+
+    def git_interrupted(where_: Path, *args: str) -> None:
+        real(where_, *args)
+        if args[:2] == ("worktree", "add"):
+            added.append(args[-2])
+            if where == "adding the third worktree" and len(added) == 3:
+                raise Interrupted(signal.SIGINT)
+
+    def count_interrupted(plan: object, side: Side) -> list[object]:
+        raise Interrupted(signal.SIGTERM)
+
+    monkeypatch.setattr(variants, "_git", git_interrupted)
+    monkeypatch.setattr(variants, "count_benchmarks", count_interrupted)
+    cache = tmp_path / "cache"
+    with pytest.raises(Interrupted):
+        count_matrix(repo, cache, tmp_path / "raw", load_thresholds(thresholds_file))
+    assert len(added) == (3 if where == "adding the third worktree" else len(VARIANTS))
+    assert not (cache / "selftest").exists()
+    assert [line for line in git(repo, "worktree", "list").splitlines() if "selftest" in line] == []

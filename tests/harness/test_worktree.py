@@ -1,7 +1,9 @@
-"""Tests of dynapi_bench.worktree: refs that are not there, refs without benchmarks."""
+"""Tests of dynapi_bench.worktree: refs that are not there, refs without benchmarks, and what an
+interruption leaves (nothing half made)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from dynapi_bench import worktree
 from dynapi_bench.errors import WorktreeError
+from dynapi_bench.interrupts import Interrupted
 from dynapi_bench.worktree import environments, prepare_base, resolve_ref
 
 
@@ -117,3 +120,73 @@ def test_a_different_harness_gets_environments_of_its_own(
     monkeypatch.setattr(worktree, "_environment", fake_environment)
     assert environments(base, repo, tmp_path / "cache") == ("/envs/HEAD/bin/python", "/envs/HEAD/bin/python")
     assert sorted(built) == ["HEAD", "HEAD"]
+
+
+# -- interrupted: nothing half made is left, or reused -------------------------------------------------
+def worktrees(repo: Path) -> list[str]:
+    return [
+        line.split()[1]
+        for line in git(repo, "worktree", "list", "--porcelain").splitlines()
+        if line.startswith("worktree ")
+    ]
+
+
+def test_a_checkout_interrupted_before_it_was_marked_ready_is_removed(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = worktree._git
+
+    def added_then_interrupted(where: Path, *args: str, cleanup: bool = False) -> subprocess.CompletedProcess[str]:
+        done = real(where, *args, cleanup=cleanup)
+        if args[:2] == ("worktree", "add"):
+            raise Interrupted(signal.SIGINT)  # the checkout is on disk, not yet marked ready
+        return done
+
+    monkeypatch.setattr(worktree, "_git", added_then_interrupted)
+    cache = tmp_path / "cache"
+    with pytest.raises(Interrupted):
+        prepare_base("HEAD", repo, cache=cache)
+    assert list((cache / "worktrees").iterdir()) == []
+    assert worktrees(repo) == [str(repo.resolve())]  # git forgot it too
+    monkeypatch.undo()
+    base = prepare_base("HEAD", repo, cache=cache)  # the next run starts afresh
+    assert (base.path / "harness" / "pyproject.toml").is_file()
+    assert (cache / "worktrees" / f"{base.sha[:12]}.ready").is_file()
+
+
+def test_a_half_checkout_a_killed_run_left_is_made_afresh(repo: Path, tmp_path: Path) -> None:
+    sha = git(repo, "rev-parse", "HEAD")
+    half = tmp_path / "cache" / "worktrees" / sha[:12]
+    half.mkdir(parents=True)
+    (half / ".git").write_text("gitdir: nowhere\n")  # what `git worktree add` writes first
+    (half / "README.md").write_text("half written")
+    base = prepare_base("HEAD", repo, cache=tmp_path / "cache")
+    assert (base.path / "README.md").read_text() == "old\n"
+    assert (base.path / "harness" / "pyproject.toml").is_file()
+
+
+def test_a_completed_worktree_stays_for_the_next_run(repo: Path, tmp_path: Path) -> None:
+    base = prepare_base("HEAD", repo, cache=tmp_path / "cache")
+    (base.path / "kept").write_text("the same checkout")
+    again = prepare_base("HEAD", repo, cache=tmp_path / "cache")
+    assert (again.path / "kept").read_text() == "the same checkout"
+
+
+def test_an_environment_interrupted_while_installing_is_removed(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps: list[str] = []
+
+    def interrupted_install(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        steps.append(cmd[2])
+        if cmd[2] == "venv":
+            (Path(cmd[-1]) / "bin").mkdir(parents=True)  # what the venv step leaves
+            return subprocess.CompletedProcess(cmd, 0, "", "")
+        raise Interrupted(signal.SIGTERM)  # during pip install
+
+    monkeypatch.setattr(worktree.children, "run", interrupted_install)
+    cache = tmp_path / "cache"
+    with pytest.raises(Interrupted):
+        worktree._environment("HEAD", "a" * 40, repo, cache)
+    assert steps == ["venv", "pip"]
+    assert list((cache / "envs").iterdir()) == []
