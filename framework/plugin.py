@@ -15,18 +15,20 @@ import random
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 import pytest
 import pytest_asyncio
 
-from framework.client import VersionedClient, make_client, probe
 from framework.config import ENV_VAR, GlobalSettings, VersionConfig, load_config, resolve_config_path
 from framework.errors import ConfigGapError, FrameworkError, RequestFailedError, UnknownNameError
-from framework.factory import DataFactory
-from framework.recorder import PerfRecorder
-from framework.validator import ResponseValidator
+
+if TYPE_CHECKING:  # imported where used: a session pays for the client, factory and validator when a test asks
+    import httpx
+
+    from framework.client import VersionedClient
+    from framework.factory import DataFactory
+    from framework.validator import ResponseValidator
 
 __all__ = ["feature_test", "version_config_of", "version_parametrize"]
 
@@ -214,6 +216,8 @@ def pytest_configure(config: pytest.Config) -> None:
     mode = config.option.dynapi_record_perf
     json_path = config.option.dynapi_record_perf_json
     if mode or json_path:
+        from framework.recorder import PerfRecorder  # noqa: PLC0415 - only --record-perf needs it
+
         config.pluginmanager.register(
             PerfRecorder(mode or "both", Path(json_path) if json_path else None), "dynapi-recorder"
         )
@@ -336,12 +340,16 @@ def version_config(pytestconfig: pytest.Config) -> VersionConfig:
 @pytest.fixture(scope="session")
 def response_validator(version_config: VersionConfig) -> ResponseValidator:
     """The session's response validator; its compiled schemas are reused by every test."""
+    from framework.validator import ResponseValidator  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return ResponseValidator(version_config)
 
 
 @pytest.fixture(scope="session")
 def data_factory(version_config: VersionConfig, pytestconfig: pytest.Config) -> DataFactory:
     """The session's data factory, seeded (see the header) and namespaced per xdist worker."""
+    from framework.factory import DataFactory  # noqa: PLC0415 - see TYPE_CHECKING above
+
     state: DynapiState = pytestconfig.stash[_STATE]
     return DataFactory(version_config, seed=state.seed, namespace=f"{state.seed % 65536:x}{state.worker}")
 
@@ -400,6 +408,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _probe(state: DynapiState) -> None:
     assert state.api_url is not None
+    from framework.client import probe  # noqa: PLC0415 - see TYPE_CHECKING above
+
     settings = state._loaded.settings if state._loaded is not None else GlobalSettings()
     problem = probe(state.api_url, timeout=settings.default_timeout, retries=settings.max_retries)
     if problem is not None:
@@ -465,6 +475,8 @@ async def api_client(
     asgi_app: Any, pytestconfig: pytest.Config, version_config: VersionConfig
 ) -> AsyncIterator[httpx.AsyncClient]:
     """One ``httpx.AsyncClient`` for the whole session, in-process or against ``--api-url``."""
+    from framework.client import make_client  # noqa: PLC0415 - see TYPE_CHECKING above
+
     state: DynapiState = pytestconfig.stash[_STATE]
     timeout = version_config.settings.default_timeout
     follow = version_config.settings.follow_redirects
@@ -480,4 +492,6 @@ async def api_client(
 @pytest.fixture
 def api(api_client: httpx.AsyncClient, version_config: VersionConfig, api_version: str) -> VersionedClient:
     """The session client bound to this test's version: ``await api.create("pet", payload)``."""
+    from framework.client import VersionedClient  # noqa: PLC0415 - see TYPE_CHECKING above
+
     return VersionedClient(api_client, version_config, api_version)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import fnmatch
 import http.server
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -641,3 +643,17 @@ def test_the_session_stops_after_three_tests_in_a_row_without_an_answer(project:
             "*3 tests in a row got no answer: GET http://127.0.0.1:9/x: no answer (ConnectionError: refused) after 1 attempt (global_settings.max_retries: 0)*"
         ]
     )
+
+
+def test_the_package_exports_every_name_lazily() -> None:
+    """``framework.__all__`` names exactly what ``from framework import X`` gives, each importable,
+    and importing the plugin loads neither the factory, the validator nor the client."""
+    script = (
+        "import sys, framework.plugin\n"
+        "heavy = [m for m in ('framework.factory', 'framework.validator', 'framework.client') if m in sys.modules]\n"
+        "import framework\n"
+        "missing = [n for n in framework.__all__ if getattr(framework, n, None) is None]\n"
+        "print(heavy, missing, sorted(framework.__all__) == framework.__all__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] [] True"
