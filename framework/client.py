@@ -8,6 +8,7 @@ context; neither mode here builds the default one (plain ``http://`` needs none)
 from __future__ import annotations
 
 import builtins
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -222,12 +223,21 @@ _NO_ANSWER = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolEr
 """What ``max_retries`` retries: no connection, a dropped one, a timeout; never an answer."""
 
 
+_PARSED: weakref.WeakKeyDictionary[httpx.Response, Any] = weakref.WeakKeyDictionary()
+"""Each response's JSON, parsed once: ``expect`` then ``data`` read it without a second parse."""
+
+
 def _json(response: httpx.Response) -> Any:
     __tracebackhide__ = True
     try:
-        return response.json()
+        return _PARSED[response]
+    except KeyError:
+        pass
+    try:
+        body = _PARSED[response] = response.json()
     except ValueError:
         raise AssertionError(f"{_said(response)}: the body is not JSON: {_clip(response)}") from None
+    return body
 
 
 def _said(response: httpx.Response) -> str:

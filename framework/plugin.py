@@ -90,7 +90,6 @@ class DynapiState:
         else:
             self.seed = random.SystemRandom().randrange(2**32)
         self.worker = workerinput["workerid"] if workerinput else "main"
-        self.unanswered = 0
         self._loaded: VersionConfig | None = None
 
     @property
@@ -211,6 +210,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     state = DynapiState(config)
     config.stash[_STATE] = state
+    if state.api_url:
+        config.pluginmanager.register(_LiveGuard(), "dynapi-live-guard")
     if state.explicit or state.config_path.exists():
         state.version_config  # noqa: B018 - fail fast on a broken config, before collection
     mode = config.option.dynapi_record_perf
@@ -280,6 +281,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 _PLUGIN_FIXTURES = frozenset({"api", "api_version", "api_client"})
 
 
+class _Misuse(Exception):
+    """A test that uses the plugin in a way it cannot serve; reported as its collection error."""
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
     """A coroutine test that uses the session client runs in the session's loop, decorated or not
@@ -298,7 +303,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         _parametrize(metafunc)
         return
-    except UnknownNameError as exc:  # a typo in a decorator: this test's collection error, in one line
+    except (UnknownNameError, _Misuse) as exc:  # this test's collection error, in one line
         problem = f"{metafunc.definition.nodeid}: {exc}"
     except pytest.UsageError as exc:  # no config: this module's collection error, in one line
         problem = str(exc)
@@ -309,6 +314,11 @@ def _parametrize(metafunc: pytest.Metafunc) -> None:
     for mark in metafunc.definition.iter_markers("parametrize"):
         names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
         if "api_version" in (names.replace(" ", "").split(",") if isinstance(names, str) else names):
+            if mark.kwargs.get("scope") != "session" and "api" in metafunc.fixturenames:
+                raise _Misuse(
+                    "the api fixture is one per version for the session: write "
+                    "@pytest.mark.parametrize('api_version', [...], scope='session'), or use @version_parametrize"
+                )
             return  # the test parametrizes api_version itself
     state: DynapiState = metafunc.config.stash[_STATE]
     config = state.version_config
@@ -326,32 +336,37 @@ def _parametrize(metafunc: pytest.Metafunc) -> None:
             params.append(pytest.param(v, id=v, marks=pytest.mark.skip(reason=reason)))
         else:
             params.append(pytest.param(v, id=v))
-    metafunc.parametrize("api_version", params)
+    metafunc.parametrize("api_version", params, scope="session")
 
 
 # -- fixtures --------------------------------------------------------------------------------
+# Every fixture a test asks for costs it a lookup per test, cached or not (about 20 us each
+# here), so the session fixtures a test uses take what they are built from with
+# request.getfixturevalue when they are built, once, rather than as parameters that would
+# put those fixtures into every test's closure.
 @pytest.fixture(scope="session")
-def version_config(pytestconfig: pytest.Config) -> VersionConfig:
+def version_config(request: pytest.FixtureRequest) -> VersionConfig:
     """The loaded version config (checked in full, JSON Schemas too, when it was loaded)."""
-    config: VersionConfig = pytestconfig.stash[_STATE].version_config
+    config: VersionConfig = request.config.stash[_STATE].version_config
     return config
 
 
 @pytest.fixture(scope="session")
-def response_validator(version_config: VersionConfig) -> ResponseValidator:
+def response_validator(request: pytest.FixtureRequest) -> ResponseValidator:
     """The session's response validator; its compiled schemas are reused by every test."""
     from framework.validator import ResponseValidator  # noqa: PLC0415 - see TYPE_CHECKING above
 
-    return ResponseValidator(version_config)
+    return ResponseValidator(request.getfixturevalue("version_config"))
 
 
 @pytest.fixture(scope="session")
-def data_factory(version_config: VersionConfig, pytestconfig: pytest.Config) -> DataFactory:
+def data_factory(request: pytest.FixtureRequest) -> DataFactory:
     """The session's data factory, seeded (see the header) and namespaced per xdist worker."""
     from framework.factory import DataFactory  # noqa: PLC0415 - see TYPE_CHECKING above
 
-    state: DynapiState = pytestconfig.stash[_STATE]
-    return DataFactory(version_config, seed=state.seed, namespace=f"{state.seed % 65536:x}{state.worker}")
+    state: DynapiState = request.config.stash[_STATE]
+    namespace = f"{state.seed % 65536:x}{state.worker}"
+    return DataFactory(request.getfixturevalue("version_config"), seed=state.seed, namespace=namespace)
 
 
 @pytest.fixture
@@ -362,8 +377,9 @@ def api_version(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def asgi_app(pytestconfig: pytest.Config) -> Any:
+def asgi_app(request: pytest.FixtureRequest) -> Any:
     """The ASGI app to test in-process (override this fixture, or set ini ``asgi_app``)."""
+    pytestconfig = request.config
     state: DynapiState = pytestconfig.stash[_STATE]
     if state.api_url:
         return None
@@ -402,7 +418,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     if session.config.pluginmanager.hasplugin("dsession"):
         return  # probed at session start
-    if any("api_client" in getattr(item, "fixturenames", ()) for item in session.items):
+    if any(_PLUGIN_FIXTURES.intersection(getattr(item, "fixturenames", ())) for item in session.items):
         _probe(state)
 
 
@@ -422,22 +438,23 @@ _STOP_AFTER = 3
 """Tests in a row whose requests got no answer before the session stops (the server went away)."""
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Count tests in a row that failed because the server did not answer; stop after a few."""
-    report = yield
-    if call.when != "call" and not (call.excinfo and report.failed):
+class _LiveGuard:
+    """Against a live server only: counts tests in a row that failed because the server did
+    not answer, and stops the session after a few (in-process there is no connection to lose)."""
+
+    def __init__(self) -> None:
+        self.unanswered = 0
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if call.excinfo is not None and call.excinfo.errisinstance(RequestFailedError):
+            self.unanswered += 1
+            if self.unanswered >= _STOP_AFTER:
+                item.session.shouldstop = f"{self.unanswered} tests in a row got no answer: {call.excinfo.value}"
+        elif call.when == "call":
+            self.unanswered = 0
         return report
-    state: DynapiState | None = item.config.stash.get(_STATE, None)
-    if state is None:
-        return report
-    if call.excinfo is not None and call.excinfo.errisinstance(RequestFailedError):
-        state.unanswered += 1
-        if state.unanswered >= _STOP_AFTER:
-            item.session.shouldstop = f"{state.unanswered} tests in a row got no answer: {call.excinfo.value}"
-    elif call.when == "call":
-        state.unanswered = 0
-    return report
 
 
 def import_app(spec: str, root: Path | None = None, *, call: bool = True) -> Any:
@@ -471,13 +488,12 @@ def _lives_in(root: Path, top: str) -> bool:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def api_client(
-    asgi_app: Any, pytestconfig: pytest.Config, version_config: VersionConfig
-) -> AsyncIterator[httpx.AsyncClient]:
+async def api_client(asgi_app: Any, request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
     """One ``httpx.AsyncClient`` for the whole session, in-process or against ``--api-url``."""
     from framework.client import make_client  # noqa: PLC0415 - see TYPE_CHECKING above
 
-    state: DynapiState = pytestconfig.stash[_STATE]
+    state: DynapiState = request.config.stash[_STATE]
+    version_config: VersionConfig = request.getfixturevalue("version_config")
     timeout = version_config.settings.default_timeout
     follow = version_config.settings.follow_redirects
     client = (
@@ -489,9 +505,11 @@ async def api_client(
         yield client
 
 
-@pytest.fixture
-def api(api_client: httpx.AsyncClient, version_config: VersionConfig, api_version: str) -> VersionedClient:
-    """The session client bound to this test's version: ``await api.create("pet", payload)``."""
+@pytest.fixture(scope="session")
+def api(request: pytest.FixtureRequest, api_version: str) -> VersionedClient:
+    """The session client bound to this test's version: ``await api.create("pet", payload)``;
+    one per version for the session (``api_version`` is a session-scoped parameter)."""
     from framework.client import VersionedClient  # noqa: PLC0415 - see TYPE_CHECKING above
 
-    return VersionedClient(api_client, version_config, api_version)
+    client = request.getfixturevalue("api_client")
+    return VersionedClient(client, request.getfixturevalue("version_config"), api_version)

@@ -636,7 +636,7 @@ def test_the_session_stops_after_three_tests_in_a_row_without_an_answer(project:
             raise RequestFailedError("GET", "http://127.0.0.1:9/x", ConnectionError("refused"), 1, 0)
         """
     )
-    result = project.runpytest("-p", "no:cacheprovider")
+    result = project.runpytest("-p", "no:cacheprovider", "--api-url=http://127.0.0.1:9")  # counted live only
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
         [
@@ -657,3 +657,26 @@ def test_the_package_exports_every_name_lazily() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[] [] True"
+
+
+def test_parametrizing_api_version_by_hand_needs_session_scope(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_own="""
+        import pytest
+
+        @pytest.mark.parametrize("api_version", ["v2"], scope="session")
+        def test_ok(api, api_version):
+            assert api.version == "v2"
+
+        @pytest.mark.parametrize("api_version", ["v2"])
+        def test_function_scoped(api, api_version):
+            pass
+        """
+    )
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(
+        [
+            "*test_own.py::test_function_scoped: the api fixture is one per version for the session: write *scope='session'*"
+        ]
+    )
+    assert not fnmatch.filter(result.stdout.lines, "*Traceback*")
