@@ -24,7 +24,7 @@ from dynapi_bench.errors import PassError, ResultsError
 from dynapi_bench.measure import MemoryOutput, ProcessOutput
 from dynapi_bench.results import Results, Row, machine_id
 
-__all__ = ["memory_rows", "side_results", "suite_rows", "timing_rows"]
+__all__ = ["contender_rows", "memory_rows", "side_results", "suite_rows", "timing_rows"]
 
 _OWN = {"kpi", "items", "measure", "row"}
 
@@ -125,6 +125,34 @@ def suite_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
     return rows
 
 
+def contender_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
+    """Each same-run comparison with a contender: every round's ratio (or difference) of every
+    process as samples, each process's median as its value (the row's value is their median)."""
+    samples: dict[str, list[float]] = defaultdict(list)
+    medians: dict[str, list[float]] = defaultdict(list)
+    first: dict[str, dict[str, Any]] = {}
+    for output in outputs:
+        for record in output.contenders:
+            name = str(record["row"])
+            values = [float(v) for v in record["values"]]
+            if not values:
+                continue
+            first.setdefault(name, record)
+            samples[name].extend(values)
+            medians[name].append(statistics.median(values))
+    return [
+        Row(
+            kpi=str(record["kpi"]),
+            name=name,
+            samples=np.asarray(samples[name]),
+            measure=record["measure"],
+            process=np.asarray(medians[name]),
+            info=dict(record.get("info") or {}),
+        )
+        for name, record in first.items()
+    ]
+
+
 def memory_rows(memory: MemoryOutput) -> list[Row]:
     """``memory_per_test[VERSION]``: each versioned test's peak, keyed by node id."""
     peaks: dict[str, dict[str, float]] = defaultdict(dict)
@@ -159,7 +187,7 @@ def side_results(
     meta = outputs[0].benchmark_json if outputs else {}
     commit_info = meta.get("commit_info") or {}
     return Results(
-        rows=(*timing_rows(outputs), *suite_rows(outputs), *memory_rows(memory), *counts),
+        rows=(*timing_rows(outputs), *suite_rows(outputs), *contender_rows(outputs), *memory_rows(memory), *counts),
         machine=machine_id(),
         commit=str(commit_info.get("id") or "unknown")[:12],
         datetime=str(meta.get("datetime") or ""),

@@ -144,7 +144,7 @@ def _check_rules(run: Results, thresholds: Thresholds) -> None:
             raise ResultsError(
                 f"{run.where}: KPI {row.kpi!r} has no rule in {thresholds.path}; add one (unit, target, threshold)"
             )
-        if dimension(rule.unit) != row.measure:
+        if dimension(rule.unit) != ("time" if row.measure == "difference" else row.measure):
             raise ResultsError(
                 f"{thresholds.path}: kpis.{row.kpi}.unit {rule.unit!r} does not measure {row.measure}; fix the unit"
             )
@@ -264,6 +264,8 @@ class _Policy:
 
     def gates(self, rule: KpiRule, ratio: float, factor: float) -> bool:
         kind = dimension(rule.unit)
+        if rule.contender:  # measured beside its contender: the threshold is the gate
+            return False
         if self.reference is None or (kind == "time" and (not self.gated or self._by_counts(rule))):
             return False
         if kind == "instructions" and self.environment_changed:
@@ -272,6 +274,8 @@ class _Policy:
 
     def describe(self, rule: KpiRule, large: LargeChange) -> str:
         kind = dimension(rule.unit)
+        if rule.contender:
+            return f"threshold: beside {rule.contender}, in this run"
         if self.reference is None:
             return "thresholds only" if math.isfinite(rule.threshold) else "no reference"
         if kind == "time" and not self.gated:

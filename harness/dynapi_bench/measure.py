@@ -25,7 +25,7 @@ from dynapi_bench.counts import count_prefix, count_rows
 from dynapi_bench.errors import PassError
 from dynapi_bench.lockstep import Finished, Launch, run_in_lockstep
 from dynapi_bench.plan import Plan, Side
-from dynapi_bench.protocol import COUNT_ENV, MEMORY_FILE, RECORD_DIR_ENV, SUITE_FILE
+from dynapi_bench.protocol import CONTENDER_FILE, COUNT_ENV, MEMORY_FILE, RECORD_DIR_ENV, SUITE_FILE
 from dynapi_bench.results import Row
 
 __all__ = [
@@ -50,6 +50,7 @@ class ProcessOutput:
 
     benchmark_json: dict[str, Any]
     suite_runs: tuple[dict[str, Any], ...]
+    contenders: tuple[dict[str, Any], ...] = ()  # benchmarks/test_contenders.py's same-run comparisons
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,11 @@ def measure_timing(plan: Plan) -> dict[str, list[ProcessOutput]]:
                     break
                 runs.append(_read_json(path, side, "dynamic suite", launch.log))
             data = _read_json(folder / "benchmarks.json", side, "timing process", launch.log)
-            outputs[side.name].append(ProcessOutput(data, tuple(runs)))
+            contenders = tuple(
+                _read_json(path, side, "comparison with a contender", launch.log)
+                for path in sorted(folder.glob(CONTENDER_FILE.format(name="*")))
+            )
+            outputs[side.name].append(ProcessOutput(data, tuple(runs), contenders))
     return outputs
 
 

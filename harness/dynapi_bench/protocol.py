@@ -7,6 +7,7 @@ here, imported there. No heavy imports: this loads inside the processes being me
 from __future__ import annotations
 
 __all__ = [
+    "CONTENDER_FILE",
     "COUNT_ENV",
     "COUNT_ITERATIONS",
     "COUNT_SLICE",
@@ -20,6 +21,7 @@ __all__ = [
 
 RECORD_DIR_ENV = "DYNAPI_RECORD_DIR"  # where a benchmark process leaves its suite recordings
 SUITE_FILE = "suite-{run}.json"  # one recorder JSON per run of the dynamic suite, in RECORD_DIR_ENV
+CONTENDER_FILE = "contender-{name}.json"  # one same-run comparison's per-round values (benchmarks/test_contenders.py)
 MEMORY_FILE = "memory.json"  # the memory pass's per-test peaks, in RECORD_DIR_ENV (captures beside it)
 # Counting under callgrind (dynapi_bench.callgrind): the JSON file a counted process writes its
 # span labels to; each benchmark's workload is counted as one span of COUNT_ITERATIONS calls

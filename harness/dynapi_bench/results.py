@@ -29,8 +29,9 @@ from framework.files import atomic_write_text
 
 __all__ = ["MEASURES", "Measure", "Results", "Row", "atomic_write_json", "load_results", "machine_id"]
 
-Measure = Literal["time", "memory", "instructions"]
-MEASURES: tuple[Measure, ...] = ("time", "memory", "instructions")
+Measure = Literal["time", "memory", "instructions", "ratio", "difference"]
+MEASURES: tuple[Measure, ...] = ("time", "memory", "instructions", "ratio", "difference")
+"""``ratio`` and ``difference``: ours against a contender in the same run (a difference is a time)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,8 +52,9 @@ class Row:
         """For time, the fastest process's median where several processes ran: noise on a
         shared machine only adds time, and here it comes in spells that last whole processes
         (between runs of one commit the median of the process medians moved by up to x1.63
-        per KPI, the fastest process by up to x1.45; docs/methodology.md). For memory, and
-        for a row without processes, the median."""
+        per KPI, the fastest process by up to x1.45; docs/methodology.md). For memory, for a
+        comparison with a contender (noise hits both of its sides), and for a row without
+        processes, the median."""
         values = self.process if self.process is not None else self.samples
         return float(np.min(values) if self.measure == "time" and self.process is not None else np.median(values))
 
@@ -200,8 +202,8 @@ def _finite(value: Any) -> bool:
         return False
 
 
-def _numbers(values: Iterable[Any]) -> bool:
-    return all(_finite(v) and v >= 0 for v in values)
+def _numbers(values: Iterable[Any], *, signed: bool = False) -> bool:
+    return all(_finite(v) and (signed or v >= 0) for v in values)
 
 
 def _row(path: Path, i: int, entry: Any) -> Row | None:
@@ -229,12 +231,13 @@ def _row(path: Path, i: int, entry: Any) -> Row | None:
             f"{where}: stats.data holds NaN, infinity or a number too large for a float; "
             "the file is corrupt, run the benchmarks again"
         )
-    if any(v < 0 for v in data):
+    if measure != "difference" and any(v < 0 for v in data):  # a difference may be below zero
         raise ResultsError(
             f"{where}: stats.data holds a negative {measure}; the file is corrupt, run the benchmarks again"
         )
     medians = info.get("process_medians")
-    if medians is not None and (not isinstance(medians, list) or not medians or not _numbers(medians)):
+    signed = measure == "difference"
+    if medians is not None and (not isinstance(medians, list) or not medians or not _numbers(medians, signed=signed)):
         raise ResultsError(f"{where}: extra_info.process_medians must be a list of numbers >= 0; the file is corrupt")
     keyed = info.get("peaks")
     if keyed is not None and (not isinstance(keyed, dict) or not _numbers(keyed.values())):

@@ -20,7 +20,7 @@ from dynapi_bench.units import UNITS
 __all__ = ["KpiRule", "LargeChange", "Thresholds", "load_thresholds"]
 
 _KEYS = {"alpha", "kpis", "large_change"}
-_RULE_KEYS = {"description", "unit", "target", "threshold", "goal", "allowed_change", "ab_allowed_change"}
+_RULE_KEYS = {"description", "unit", "target", "threshold", "goal", "allowed_change", "ab_allowed_change", "contender"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,7 @@ class KpiRule:
     goal: float | None = None
     description: str = ""
     ab_allowed_change: float = 0.05
+    contender: str = ""  # a same-run comparison with this: judged by its threshold, its change reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,11 @@ def _rule(path: Path, name: str, rule: Any) -> KpiRule:
         raise ThresholdsError(f"{where}.unit: unknown unit {unit!r}; use one of {', '.join(UNITS)}")
     # A count has no absolute limit in the seed document: only its change is judged.
     limits = ("target", "threshold") if UNITS[unit][0] != "instructions" or "target" in rule else ()
+    contender = rule.get("contender", "")
+    if not isinstance(contender, str):
+        raise ThresholdsError(f"{where}.contender: expected text naming what the KPI is measured beside")
+    if contender:  # a same-run comparison: the threshold is its gate, a change is reported only
+        rule = {"allowed_change": 0.5, **rule}
     for key in (*limits, "allowed_change"):
         value = rule.get(key)
         if not _number(value) or value < 0:
@@ -135,4 +141,5 @@ def _rule(path: Path, name: str, rule: Any) -> KpiRule:
         allowed_change=float(rule["allowed_change"]),
         description=str(rule.get("description", "")),
         ab_allowed_change=float(ab_allowed),
+        contender=contender,
     )

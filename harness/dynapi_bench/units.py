@@ -6,7 +6,7 @@ from typing import Literal
 
 __all__ = ["UNITS", "Dimension", "dimension", "scale"]
 
-Dimension = Literal["time", "memory", "instructions"]
+Dimension = Literal["time", "memory", "instructions", "ratio"]
 
 UNITS: dict[str, tuple[Dimension, float]] = {
     "ns": ("time", 1e-9),
@@ -21,6 +21,7 @@ UNITS: dict[str, tuple[Dimension, float]] = {
     "instructions": ("instructions", 1.0),
     "k instructions": ("instructions", 1e3),
     "M instructions": ("instructions", 1e6),
+    "x": ("ratio", 1.0),  # ours over a contender measured in the same run
 }
 
 
@@ -30,5 +31,5 @@ def scale(unit: str) -> float:
 
 
 def dimension(unit: str) -> Dimension:
-    """``time``, ``memory`` or ``instructions``."""
+    """``time``, ``memory``, ``instructions`` or ``ratio``."""
     return UNITS[unit][0]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dynapi_bench.collect import memory_rows, side_results, suite_rows, timing_rows
+from dynapi_bench.collect import contender_rows, memory_rows, side_results, suite_rows, timing_rows
 from dynapi_bench.errors import PassError, ResultsError
 from dynapi_bench.measure import MemoryOutput, ProcessOutput
 from dynapi_bench.results import Row
@@ -285,3 +285,22 @@ def test_side_results_duplicate_names() -> None:
         "results of 0123456789ab: benchmark 'test_execution' appears twice; every benchmark must be one row "
         "(a merged or hand-edited file? measure again, or remove one of them)"
     )
+
+
+def test_contender_rows_keep_every_round_and_take_the_median_of_process_medians() -> None:
+    """A same-run comparison: every round's ratio of every process is a sample, each process's
+    median a value, and the row's value is their median (not the smallest, as for time)."""
+    record = {"kpi": "valid_path_ratio", "row": "valid_path_ratio[v2-pet]", "measure": "ratio", "info": {}}
+    outputs = [
+        ProcessOutput({}, (), ({**record, "values": [1.0, 1.2, 1.4]},)),
+        ProcessOutput({}, (), ({**record, "values": [1.1, 1.3, 1.5]},)),
+        ProcessOutput({}, (), ({**record, "values": [0.9, 1.0, 1.1]},)),
+    ]
+    (row,) = contender_rows(outputs)
+    assert (row.kpi, row.name, row.measure) == ("valid_path_ratio", "valid_path_ratio[v2-pet]", "ratio")
+    assert list(row.samples) == [1.0, 1.2, 1.4, 1.1, 1.3, 1.5, 0.9, 1.0, 1.1]
+    assert list(row.process) == [1.2, 1.3, 1.0]  # type: ignore[arg-type]
+    assert row.value == 1.2
+    difference = {"kpi": "session_startup", "row": "session_startup", "measure": "difference", "info": {}}
+    (startup,) = contender_rows([ProcessOutput({}, (), ({**difference, "values": [-0.002, 0.004, 0.010]},))])
+    assert startup.value == 0.004

@@ -547,3 +547,28 @@ def test_counts_against_a_base_commit_and_where_they_moved(count_rules: Threshol
     )
     gate = dict(zip(j.kpis["kpi"], j.kpis["gate"], strict=True))
     assert gate["data_generation"] == "wall time: beyond x1.6 only (--quick: 3 pairs)"
+
+
+def test_a_comparison_with_a_contender_is_gated_by_its_threshold_only(tmp_path: Path) -> None:
+    """A ratio over its contender fails above its bar whatever the baseline says, and a change
+    against the baseline, even x3, is reported but never fails the build."""
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(
+        "alpha: 0.01\nkpis:\n  valid_path_ratio: {unit: x, target: 1.3, threshold: 1.3, contender: jsonschema-rs}\n",
+        encoding="utf-8",
+    )
+    rules = load_thresholds(path)
+
+    def run(values: list[float]) -> Results:
+        rows = (Row("valid_path_ratio", "valid_path_ratio[v2-pet]", np.asarray(values), measure="ratio",
+                    process=np.asarray(values)),)  # fmt: skip
+        return Results(rows=rows, machine="m", commit="c", datetime="2026-11-29T00:00:00")
+
+    under = judge(run([1.1, 1.2, 1.2]), rules, Baseline(run([0.4, 0.4, 0.4])))
+    assert verdicts(under) == {"valid_path_ratio": "regression"}  # shown, for a look
+    assert under.failed == []
+    assert under.exit_code is ExitCode.OK
+    assert under.kpis["gate"].tolist() == ["threshold: beside jsonschema-rs, in this run"]
+    over = judge(run([1.35, 1.4, 1.5]), rules, Baseline(run([1.35, 1.4, 1.5])))
+    assert verdicts(over) == {"valid_path_ratio": "fail"}
+    assert over.exit_code is ExitCode.REGRESSION

@@ -157,7 +157,7 @@ def _extra(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
         ),
         (
             _extra("measure", "joules"),
-            "benchmarks[0] (config_load[case]): unknown measure 'joules'; expected one of time, memory, instructions",
+            "benchmarks[0] (config_load[case]): unknown measure 'joules'; expected one of time, memory, instructions, ratio, difference",
         ),
         (
             _extra("items", 0),

@@ -67,7 +67,7 @@ def test_bad_large_change(tmp_path: Path, text: str, expected: str) -> None:
         (
             "kpis:\n  config_load: {unit: parsecs, target: 1, threshold: 2, allowed_change: 0.1}\n",
             "kpis.config_load.unit: unknown unit 'parsecs'; use one of ns, us, ms, s, B, KB, MB, KiB, MiB, instructions, k instructions, "
-            "M instructions",
+            "M instructions, x",
         ),
         (
             "kpis:\n  config_load: {unit: ms, target: -1, threshold: 2, allowed_change: 0.1}\n",
@@ -121,7 +121,7 @@ def test_unknown_keys(tmp_path: Path) -> None:
     )
     assert error(path) == (
         f"{path}: kpis.config_load: unknown keys ['colour']; expected ['ab_allowed_change', 'allowed_change', "
-        "'description', 'goal', 'target', 'threshold', 'unit']"
+        "'contender', 'description', 'goal', 'target', 'threshold', 'unit']"
     )
 
 
