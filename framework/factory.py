@@ -2,22 +2,24 @@
 
 Each (resource, version, kind) is planned once: constant values are kept in a dict
 that is shallow-copied per payload, and only the fields that must differ (unique
-names, ids, dates, mutable nested values) are produced per call. Values come from,
-in order: the template's ``field_generators``, its ``base_data``, the version's JSON
-Schema, and last the field's name (so a config with only field lists works).
+names, ids, dates, mutable nested values) are produced per call, by one function
+compiled from their generators' expressions (:func:`framework.generators.assigner`):
+about what the same dict written by hand costs. Values come from, in order: the
+template's ``field_generators``, its ``base_data``, the version's JSON Schema, and last
+the field's name (so a config with only field lists works).
 """
 
 from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from framework.config import VersionConfig
 from framework.errors import ConfigGapError, FactoryError, UnknownNameError
-from framework.generators import GENERATORS, GeneratorContext, ValueGenerator
+from framework.generators import GENERATORS, Expression, GeneratorContext, ValueGenerator, assigner, combine
 
 __all__ = ["DataFactory", "InvalidCase", "Item", "Related"]
 
@@ -56,30 +58,69 @@ class Related:
 @dataclass(frozen=True, slots=True)
 class _Plan:
     static: dict[str, Any]
-    dynamic: tuple[tuple[str, ValueGenerator], ...]
+    assign: Callable[[Payload], None]  # every other field, in one compiled function
 
     def make(self, overrides: Mapping[str, Any]) -> Payload:
         payload = self.static.copy()
-        for name, generate in self.dynamic:
-            payload[name] = generate()
+        self.assign(payload)
         if overrides:
             payload.update(overrides)
         return payload
 
 
-def _plan_from(parts: Mapping[str, Any]) -> _Plan:
-    """Split values into constants (shared) and generators (called per payload);
-    mutable constants become generators of fresh copies."""
+def _split(parts: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Expression]]]:
+    """Constants (shared by every payload) apart from the expressions evaluated per payload;
+    a mutable constant becomes the expression of a fresh copy."""
     static: dict[str, Any] = {}
-    dynamic: list[tuple[str, ValueGenerator]] = []
+    dynamic: list[tuple[str, Expression]] = []
     for name, value in parts.items():
-        if callable(value):
-            dynamic.append((name, value))
-        elif isinstance(value, dict | list):
-            dynamic.append((name, functools.partial(_json_copy, value)))
+        if isinstance(value, Expression | dict | list) or callable(value):
+            dynamic.append((name, _as_expression(value)))
         else:
             static[name] = value
-    return _Plan(static, tuple(dynamic))
+    return static, dynamic
+
+
+def _plan_from(parts: Mapping[str, Any]) -> _Plan:
+    static, dynamic = _split(parts)
+    return _Plan(static, assigner(dynamic))
+
+
+def _object_from(parts: Mapping[str, Any]) -> Expression:
+    """A nested object as one expression: a dict display of its constants, then each
+    generated field, in the order :meth:`_Plan.make` gives them."""
+    static, dynamic = _split(parts)
+    keys = {f"key{i}": name for i, (name, _) in enumerate(dynamic)}  # names, not literals: "$" is ours
+
+    def display(sources: list[str]) -> str:
+        items = [f"${key}: {source}" for key, source in zip(keys, sources, strict=True)]
+        return "{" + ", ".join(["**$static", *items] if static else items) + "}"
+
+    return combine(display, [expression for _, expression in dynamic], static=static, **keys)
+
+
+def _as_expression(value: Any) -> Expression:
+    """What gives ``value`` per payload: itself if an expression, a call of a function, a
+    fresh copy of a dict or list, else the value (shared: it is immutable)."""
+    if isinstance(value, Expression):
+        return value
+    if callable(value):
+        return Expression.calling(value)
+    if isinstance(value, dict | list):
+        return Expression.calling(_copier(value))
+    return Expression.constant(value)
+
+
+def _copier(value: dict[str, Any] | list[Any]) -> ValueGenerator:
+    """Fresh copies of a constant dict or list: its own ``copy`` (C, no Python frame) when
+    nothing in it is a dict or list, else :func:`_json_copy`."""
+    if type(value) in (dict, list) and not any(isinstance(v, dict | list) for v in _members(value)):
+        return value.copy
+    return functools.partial(_json_copy, value)
+
+
+def _members(value: dict[str, Any] | list[Any]) -> Iterable[Any]:
+    return value.values() if isinstance(value, dict) else value
 
 
 def _json_copy(value: Any) -> Any:
@@ -104,30 +145,31 @@ class DataFactory:
         self._rng = random.Random(seed)
         self._ctx = GeneratorContext(self._rng, namespace)
         self._plans: dict[tuple[str, str, str, object], _Plan] = {}
-        self._uuid = cast(Callable[[], str], GENERATORS["generate_uuid"](self._ctx))
+        # version -> resource -> the plan with every optional field, build()'s default:
+        # two string lookups cost less than hashing a new four-part key each payload.
+        self._complete: dict[str, dict[str, _Plan]] = {}
+        self._uuid = cast(Callable[[], str], GENERATORS["generate_uuid"](self._ctx).function)
 
     # -- public API -------------------------------------------------------------------------
     def build(self, resource: str, version: str, *, optional: Optional_ = True, **overrides: Any) -> Payload:
         """A valid create payload: every required field, and the optional ones chosen by
         ``optional`` (True: all, False: none, or a collection of names)."""
-        key = (
-            resource,
-            version,
-            "create",
-            optional if isinstance(optional, bool) else frozenset(optional),
-        )
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = self._plan_create(resource, version, optional)
+        if optional is True:
+            try:
+                plan = self._complete[version][resource]
+            except KeyError:
+                plan = self._complete_plan(resource, version)
+        else:
+            key = (resource, version, "create", False if optional is False else frozenset(optional))
+            try:
+                plan = self._plans[key]
+            except KeyError:
+                plan = self._plans[key] = self._plan_create(resource, version, optional)
         return plan.make(overrides)
 
     def stream(self, resource: str, version: str, n: int, **overrides: Any) -> Iterator[Payload]:
         """``n`` payloads, one at a time: a large dataset that is never held in memory."""
-        key = (resource, version, "create", True)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = self._plan_create(resource, version, True)
-        make = plan.make
+        make = self._complete_plan(resource, version).make
         for _ in range(n):
             yield make(overrides)
 
@@ -213,6 +255,14 @@ class DataFactory:
                 fix = f"add schema_fields.{key} to versions.{version}"
             raise FactoryError(f"{self.config.path.name}: {exc}; {fix}") from None
 
+    def _complete_plan(self, resource: str, version: str) -> _Plan:
+        key = (resource, version, "create", True)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan_create(resource, version, True)
+        self._complete.setdefault(version, {})[resource] = plan
+        return plan
+
     def _plan_create(self, resource: str, version: str, optional: Optional_) -> _Plan:
         key = f"{resource}_create"
         all_fields = self._field_list(version, key)
@@ -266,7 +316,7 @@ class DataFactory:
             return schema["const"]
         if "enum" in schema:
             choices = [c for c in schema["enum"] if c is not None] or [None]
-            return lambda: rng.choice(choices)
+            return Expression("$choice($choices)", {"choice": rng.choice, "choices": choices})
         types = schema.get("type", "string")
         types = [types] if isinstance(types, str) else list(types)
         kind = next((t for t in types if t != "null"), "null")
@@ -284,23 +334,23 @@ class DataFactory:
             low = schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1)
             high = schema.get("maximum", low + 100)
             if kind == "integer":
-                return lambda: rng.randint(int(low), int(high))
-            return lambda: round(rng.uniform(low, high), 2) or high
+                return Expression("$randint($low, $high)", {"randint": rng.randint, "low": int(low), "high": int(high)})
+            number = {"uniform": rng.uniform, "low": low, "high": high}
+            return Expression("round($uniform($low, $high), 2) or $high", number)
         if kind == "boolean":
             return True
         if kind == "array":
             item_schema = schema.get("items")
             count = max(schema.get("minItems", 1 if item_schema else 0), 0)
             if not item_schema or count == 0:
-                return lambda: []
-            item = self._value(name, item_schema, f"{where}.items")
-            make_item = item if callable(item) else (lambda: _json_copy(item))
-            return lambda: [make_item() for _ in range(count)]
+                return Expression("[]")
+            item = _as_expression(self._value(name, item_schema, f"{where}.items"))
+            if count == 1:  # the usual case (minItems absent): no loop to set up
+                return combine(lambda s: f"[{s[0]}]", [item])
+            return combine(lambda s: f"[{s[0]} for _ in range($count)]", [item], count=count)
         if kind == "object":
             nested = schema.get("properties") or {}
-            parts = {k: self._value(k, s, f"{where}.properties.{k}") for k, s in nested.items()}
-            plan = _plan_from(parts)
-            return lambda: plan.make({})
+            return _object_from({k: self._value(k, s, f"{where}.properties.{k}") for k, s in nested.items()})
         return None
 
 
@@ -334,7 +384,7 @@ _BAD_FORMAT = {
 }
 
 
-def _by_name(name: str, ctx: GeneratorContext) -> ValueGenerator:
+def _by_name(name: str, ctx: GeneratorContext) -> Expression:
     """A generator guessed from a field's name, for configs with field lists only."""
     n = name.lower()
     if n == "id" or n.endswith("_id"):

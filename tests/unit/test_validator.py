@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, fields
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 
 from framework.config import VersionConfig, load_config
 from framework.errors import Problem, ResponseValidationError, UnknownNameError
 from framework.factory import DataFactory
-from framework.validator import ResponseValidator, checked_formats
+from framework.validator import ResponseValidator, _problems, checked_formats
 
 
 @pytest.fixture
@@ -91,14 +93,26 @@ def test_validate_many_paths(validator: ResponseValidator, factory: DataFactory)
     assert [p.path for p in result.problems] == ["$[1].weight"]
 
 
+def compiled_entries(validator: ResponseValidator) -> dict[tuple[str, str, str], object]:
+    """The validator's compiled entries, flat: (kind, version, resource) -> entry."""
+    return {
+        (kind, version, resource): entry
+        for kind, versions in validator._compiled.items()
+        for version, resources in versions.items()
+        for resource, entry in resources.items()
+    }
+
+
 def test_compiled_once_per_key(validator: ResponseValidator, factory: DataFactory) -> None:
     data = factory.build_response("pet", "v2")
     validator.validate(data, "v2", "pet")
-    compiled = dict(validator._compiled)
+    compiled = compiled_entries(validator)
     for _ in range(5):
         validator.validate(data, "v2", "pet")
-    assert validator._compiled == compiled
-    assert len(compiled) == 1
+        validator.validate_many([data, {}], "v2", "pet")
+    assert compiled_entries(validator) == compiled
+    assert list(compiled) == [("response", "v2", "pet")]
+    assert all(entry is compiled[key] for key, entry in compiled_entries(validator).items())
 
 
 def test_unknown_key(validator: ResponseValidator) -> None:
@@ -163,13 +177,41 @@ def test_backends_agree_on_every_suite_payload(pets_config: VersionConfig) -> No
     assert len(verdicts) - valid >= 200
 
 
+def explained(config: VersionConfig, data: Any, version: str, resource: str, kind: str) -> tuple[Problem, ...]:
+    """The explanation the validator owes, written plainly: not an object; each missing
+    field, sorted; each unexpected field, sorted; each jsonschema-rs error, sorted by path
+    and message; once each, in that order."""
+    key = config.field_key(version, resource, kind)
+    spec = config.get_version(version)
+    names, schema = spec.schema_fields.get(key), spec.schemas.get(key)
+    found: list[Problem] = []
+    if not isinstance(data, dict):
+        found.append(Problem("$", f"expected an object, got {type(data).__name__}"))
+    elif names is not None:
+        for name in sorted(set(config.get_required_fields(version, key)) - data.keys()):
+            found.append(Problem(f"$.{name}", f"missing (required in {version} {key})"))
+        if not spec.allows_extra_fields(key.rpartition("_")[0]):
+            for name in sorted(data.keys() - set(names), key=str):
+                found.append(Problem(f"$.{name}", f"unexpected (not in {version} schema_fields.{key})"))
+    if schema is not None:
+        compiled = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
+        errors = [("$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.instance_path), e.message)
+                  for e in compiled.iter_errors(data)]  # fmt: skip
+        found += [Problem(path, message) for path, message in sorted(errors)]
+    return tuple(dict.fromkeys(found))
+
+
 def test_backends_find_problems_at_the_same_paths(pets_config: VersionConfig) -> None:
+    # ...and the fast backend explains each payload exactly as written out in explained().
     fast = ResponseValidator(pets_config, backend="fast")
     reference = ResponseValidator(pets_config, backend="jsonschema")
-    for version, resource, kind, payload in suite_payloads(pets_config):
-        got = [p.path for p in fast.validate(payload, version, resource, kind).problems]
+    payloads = suite_payloads(pets_config)
+    payloads += [(v, r, k, ["not", "an", "object"]) for v, r, k, _ in payloads[:3]]
+    for version, resource, kind, payload in payloads:
+        got = fast.validate(payload, version, resource, kind).problems
         want = [p.path for p in reference.validate(payload, version, resource, kind).problems]
-        assert sorted(got) == sorted(want), (version, resource, kind, payload)
+        assert sorted(p.path for p in got) == sorted(want), (version, resource, kind, payload)
+        assert got == explained(pets_config, payload, version, resource, kind), (version, resource, kind, payload)
 
 
 def test_extra_fields_allowed_where_the_config_says(tmp_path: Path) -> None:
@@ -188,3 +230,56 @@ def test_extra_fields_allowed_where_the_config_says(tmp_path: Path) -> None:
     assert strict.problems == (Problem("$.extra", "unexpected (not in v1 schema_fields.user_response)"),)
     assert not ResponseValidator(config, extra_fields=False).validate({"id": "1", "name": "R", "x": 1}, "v1", "pet")
     assert ResponseValidator(config, extra_fields=True).validate({"id": "1", "x": 1}, "v1", "user")
+
+
+def test_field_lists_checked_where_the_schema_does_not_imply_them(tmp_path: Path) -> None:
+    """A schema that allows other fields, or requires fewer, does not stand in for the field
+    list: the list's checks still run on objects the schema accepts."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "versions:\n  v1:\n"
+        "    schema_fields: {pet_response: [id, name], user_response: [id, name]}\n"
+        "    schemas:\n"
+        "      pet_response: {type: object, required: [id], properties: {id: {type: string}, name: {type: string}}}\n"
+        "      user_response:\n"
+        "        type: object\n"
+        "        required: [id, name]\n"
+        "        additionalProperties: false\n"
+        "        properties: {id: {type: string}, name: {type: string}}\n",
+        encoding="utf-8",
+    )
+    validator = ResponseValidator(load_config(path))
+    assert validator.validate({"id": "1", "name": "Rex"}, "v1", "pet")
+    assert validator.validate({"id": "1", "extra": 1}, "v1", "pet").problems == (
+        Problem("$.name", "missing (required in v1 pet_response)"),
+        Problem("$.extra", "unexpected (not in v1 schema_fields.pet_response)"),
+    )
+    assert validator.validate({"id": "1", "name": "Rex"}, "v1", "user")  # implied: the schema alone decides
+    assert [p.path for p in validator.validate({"id": "1", "x": 2}, "v1", "user").problems] == [
+        "$.name",
+        "$.x",
+        "$",
+        "$",
+    ]
+
+
+def test_problems_are_made_as_the_dataclass_makes_them() -> None:
+    # _problems sets Problem's slots directly; that is only right while these hold.
+    assert [f.name for f in fields(Problem)] == ["path", "message"]
+    assert not hasattr(Problem, "__post_init__")
+    pairs = [("$.a", "one"), ("$", "two")]
+    made = _problems(pairs)
+    assert made == tuple(Problem(path, message) for path, message in pairs)
+    assert [hash(p) for p in made] == [hash(Problem(*pair)) for pair in pairs]
+    assert [repr(p) for p in made] == [repr(Problem(*pair)) for pair in pairs]
+    with pytest.raises(FrozenInstanceError):
+        made[0].path = "$.b"  # type: ignore[misc]
+
+
+def test_validate_many_puts_each_index_in_front(validator: ResponseValidator, factory: DataFactory) -> None:
+    good, nested = factory.build_response("user", "v2"), factory.build_response("user", "v2")
+    nested["address"]["country"] = "Britain"
+    result = validator.validate_many([["x"], good, nested], "v2", "user")
+    assert [p.path for p in result.problems] == ["$[0]", "$[0]", "$[2].address.country"]
+    assert result.problems[0].message == "expected an object, got list"
+    assert validator.validate_many([], "v9", "dragon").ok  # nothing to check, nothing looked up
