@@ -154,23 +154,22 @@ class VersionedClient:
     def data(self, response: httpx.Response) -> Any:
         """The data of a success (2xx) answer; raises AssertionError naming what is off."""
         __tracebackhide__ = True
-        shape = self._shape(response)
-        body = self._read(response, shape, success=True)
-        found = dig(body, shape.data)
-        if absent(found):
-            where = ".".join(shape.data)
-            raise AssertionError(f"{_said(response)}: no {where!r} in the body: {_clip(response)}")
-        return found
+        return self._part(response, success=True)
 
     def error(self, response: httpx.Response) -> Any:
         """The error details of a failure answer (``error`` of our envelope, ``detail`` of FastAPI's ...)."""
         __tracebackhide__ = True
+        return self._part(response, success=False)
+
+    def _part(self, response: httpx.Response, *, success: bool) -> Any:
+        """The data of a success, or the details of an error, where the endpoint's shape keeps them."""
+        __tracebackhide__ = True
         shape = self._shape(response)
-        body = self._read(response, shape, success=False)
-        found = dig(body, shape.error)
+        body = self._read(response, shape, success=success)
+        path = shape.data if success else shape.error
+        found = dig(body, path)
         if absent(found):
-            where = ".".join(shape.error)
-            raise AssertionError(f"{_said(response)}: not an error: no {where!r} in the body: {_clip(response)}")
+            raise AssertionError(f"{_said(response)}: no {'.'.join(path)!r} in the body: {_clip(response)}")
         return found
 
     def items(self, response: httpx.Response, resource: str | None = None) -> builtins.list[Any]:
