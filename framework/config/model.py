@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from framework.config.names import spellings
@@ -35,6 +35,11 @@ KINDS = ("create", "update", "response")
 
 JsonPath = tuple[str, ...]
 _ABSENT: Any = object()
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+# The model's records are NamedTuples rather than frozen dataclasses: as immutable, and each
+# costs a quarter of a frozen dataclass to create at import (about 0.5 ms against 2 ms here),
+# which every pytest session pays when the plugin loads the config.
 
 
 def dig(body: Any, path: JsonPath) -> Any:
@@ -51,8 +56,7 @@ def absent(value: Any) -> bool:
     return value is _ABSENT
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
+class Shape(NamedTuple):
     """Where responses keep their parts, as key paths from the body's root.
 
     ``data`` holds one object; ``success`` and ``version``, when set and present in a body,
@@ -76,8 +80,7 @@ class Shape:
         return {k: v for k, v in named.items() if v is not None}
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """One endpoint: its collection path, its item path (``{id}``) and the shape of its answers."""
 
     name: str
@@ -106,8 +109,7 @@ def placeholders(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
-@dataclass(frozen=True, slots=True)
-class GlobalSettings:
+class GlobalSettings(NamedTuple):
     """Settings that apply to every version."""
 
     default_timeout: float = 5.0
@@ -116,18 +118,16 @@ class GlobalSettings:
     follow_redirects: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(NamedTuple):
     """Test data for one resource: constant ``base_data``, named ``field_generators``, and
     ``references`` (field -> the resource whose id it holds, e.g. ``owner_id: user``)."""
 
-    base_data: Mapping[str, Any] = field(default_factory=dict)
-    field_generators: Mapping[str, str] = field(default_factory=dict)
-    references: Mapping[str, str] = field(default_factory=dict)
+    base_data: Mapping[str, Any] = _EMPTY
+    field_generators: Mapping[str, str] = _EMPTY
+    references: Mapping[str, str] = _EMPTY
 
 
-@dataclass(frozen=True, slots=True)
-class VersionSpec:
+class VersionSpec(NamedTuple):
     """Everything the config says about one version."""
 
     name: str
