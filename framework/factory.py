@@ -15,7 +15,7 @@ import functools
 import random
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from framework.config import VersionConfig
 from framework.errors import ConfigGapError, FactoryError, UnknownNameError
@@ -27,8 +27,9 @@ Payload = dict[str, Any]
 Optional_ = bool | Collection[str]
 
 
-@dataclass(frozen=True, slots=True)
-class InvalidCase:
+# InvalidCase, Item and the plan are NamedTuples: immutable, and a quarter of a frozen
+# dataclass's cost to create at import (see framework/config/model.py).
+class InvalidCase(NamedTuple):
     """A create payload that is valid but for one named defect."""
 
     id: str
@@ -37,8 +38,7 @@ class InvalidCase:
     payload: Payload
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """A payload together with the id the related objects refer to it by."""
 
     id: str
@@ -55,8 +55,7 @@ class Related:
     health_records: list[Item] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
+class _Plan(NamedTuple):
     static: dict[str, Any]
     assign: Callable[[Payload], None]  # every other field, in one compiled function
 
