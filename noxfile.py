@@ -76,13 +76,14 @@ def tests(session: nox.Session) -> None:
     install(session, "test")
     session.run(*PYTEST, "tests/unit", "tests/harness", *session.posargs)
     session.run(*PYTEST, "tests/integration", *session.posargs)
-    session.run(*PYTEST, "tests/integration", "-n", "2", *session.posargs)
+    xdist = ("-n", "2", "--dist", "loadgroup")  # the tests that delete run beside the statistics test's
+    session.run(*PYTEST, "tests/integration", *xdist, *session.posargs)
     with live_server(session, "petstore", "/api/v1/pets") as url:
-        session.run(*PYTEST, "tests/integration", "-n", "2", f"--api-url={url}", *session.posargs)
+        session.run(*PYTEST, "tests/integration", *xdist, f"--api-url={url}", *session.posargs)
     kennel = (*PYTEST, "tests/integration/test_crud_dynamic.py", f"--version-config={KENNEL_CONFIG}")
     session.run(*kennel, f"--asgi-app={KENNEL_APP}", *session.posargs)
     with live_server(session, "tests.kennel", "/api/v1/pets/") as url:
-        session.run(*kennel, "-n", "2", f"--api-url={url}", *session.posargs)
+        session.run(*kennel, *xdist, f"--api-url={url}", *session.posargs)
     session.run(*PYTEST, "tests/faults", *session.posargs)  # the Pets API with faults injected
 
 

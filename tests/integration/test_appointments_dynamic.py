@@ -206,6 +206,7 @@ async def test_unknown_appointment_id_is_404(
     expect_error(await api.delete("appointment", missing), 404, "not_found")
 
 
+@pytest.mark.xdist_group("store_totals")  # changes statuses: never beside test_statistics_count_new_records
 @version_parametrize()
 async def test_update_appointment_changes_every_update_field(
     api: VersionedClient,
@@ -228,6 +229,7 @@ async def test_update_appointment_changes_every_update_field(
     assert api.data(await api.get("appointment", appointment["id"])) == updated
 
 
+@pytest.mark.xdist_group("store_totals")  # changes statuses: never beside test_statistics_count_new_records
 @version_parametrize()
 async def test_update_appointment_status_only_keeps_the_rest(
     api: VersionedClient, version_config: VersionConfig, make_appointment: Maker
@@ -292,6 +294,7 @@ async def test_update_appointment_rejects_fields_of_other_versions(
         expect_error(await api.update("appointment", appointment["id"], {name: value}), 422, "validation_error")
 
 
+@pytest.mark.xdist_group("store_totals")  # deletes: never beside test_statistics_count_new_records
 @version_parametrize()
 async def test_delete_appointment_then_404(
     api: VersionedClient, expect_error: ErrorCheck, make_appointment: Maker
@@ -306,6 +309,7 @@ async def test_delete_appointment_then_404(
     assert (await api.get("pet", appointment["pet_id"])).status_code == 200
 
 
+@pytest.mark.xdist_group("store_totals")  # deletes: never beside test_statistics_count_new_records
 @version_parametrize()
 async def test_deleting_a_pet_deletes_its_appointments(
     api: VersionedClient, expect_error: ErrorCheck, make_pet: Maker, make_appointment: Maker
@@ -363,6 +367,7 @@ async def test_list_appointments_paginates_a_pets_appointments(
     assert sorted(seen) == sorted(ids)
 
 
+@pytest.mark.xdist_group("store_totals")  # changes statuses: never beside test_statistics_count_new_records
 @version_parametrize()
 async def test_list_appointments_filters_by_status(
     api: VersionedClient, version_config: VersionConfig, make_pet: Maker, make_appointment: Maker
@@ -423,6 +428,7 @@ async def test_filter_appointments_by_time_window(
 
 
 # -- cancellation -----------------------------------------------------------------------------
+@pytest.mark.xdist_group("store_totals")  # changes statuses: never beside test_statistics_count_new_records
 @feature_test("appointment_cancellation")
 async def test_cancel_appointment(
     api: VersionedClient,
@@ -447,6 +453,7 @@ async def test_cancel_appointment(
         assert client.data(await client.get("appointment", appointment["id"]))["status"] == CANCELLED
 
 
+@pytest.mark.xdist_group("store_totals")  # changes statuses: never beside test_statistics_count_new_records
 @feature_test("appointment_cancellation")
 async def test_cancel_twice_is_409(api: VersionedClient, expect_error: ErrorCheck, make_appointment: Maker) -> None:
     """Cancelling an already cancelled appointment is a 409 conflict and keeps the first reason."""

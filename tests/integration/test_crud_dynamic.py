@@ -97,6 +97,7 @@ async def test_create_then_get(api: VersionedClient, records: Records, resource:
     assert api.data(response) == made.data
 
 
+@pytest.mark.xdist_group("store_totals")  # changes statuses: never beside test_statistics_count_new_records
 @version_parametrize()
 async def test_update(
     api: VersionedClient,
@@ -129,6 +130,7 @@ async def test_list_contains_it(api: VersionedClient, records: Records, resource
     assert made.data["id"] in ids or api.page(response).get("total", 0) > 100, ids
 
 
+@pytest.mark.xdist_group("store_totals")  # deletes: never beside test_statistics_count_new_records
 @version_parametrize()
 async def test_delete_then_404(api: VersionedClient, records: Records, resource: str) -> None:
     """A deleted record is gone: its GET answers 404 with an error body of the version's shape."""

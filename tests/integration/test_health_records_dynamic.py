@@ -175,6 +175,7 @@ async def test_unknown_health_record_id_is_404(api: VersionedClient, expect_erro
     expect_error(await api.delete("health_record", missing), 404, "not_found")
 
 
+@pytest.mark.xdist_group("store_totals")  # deletes: never beside test_statistics_count_new_records
 @feature_test(FEATURE)
 async def test_delete_health_record_then_404(
     api: VersionedClient, expect_error: ErrorCheck, make_health_record: Maker
@@ -189,6 +190,7 @@ async def test_delete_health_record_then_404(
     assert (await api.get("pet", record["pet_id"])).status_code == 200
 
 
+@pytest.mark.xdist_group("store_totals")  # deletes: never beside test_statistics_count_new_records
 @feature_test(FEATURE)
 async def test_deleting_a_pet_deletes_its_health_records(
     api: VersionedClient, expect_error: ErrorCheck, make_pet: Maker, make_health_record: Maker

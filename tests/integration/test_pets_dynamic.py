@@ -619,6 +619,9 @@ async def test_statistics_report_every_total(api: VersionedClient) -> None:
     assert sum(stats["appointments_by_status"].values()) == stats["total_appointments"]
 
 
+# Totals are the whole store's: a record another worker deletes between the two reads would
+# lower them, so under pytest-xdist (--dist loadgroup) the tests that delete run on this one's worker.
+@pytest.mark.xdist_group("store_totals")
 @feature_test("statistics")
 async def test_statistics_count_new_records(
     api: VersionedClient, version_config: VersionConfig, make_appointment: Maker, make_health_record: Maker
