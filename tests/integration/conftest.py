@@ -34,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "defects(resource): parametrize 'defect' with the factory's defect kinds of resource"
     )
+    # pytest-xdist's own marker, named here too: the benchmarks run the suite without xdist installed.
+    config.addinivalue_line("markers", "xdist_group(name): run on one worker with the group's other tests")
 
 
 def _kind(case: InvalidCase) -> str:
