@@ -31,7 +31,6 @@ RATES = {"500": 0.05, "latency": 0.05, "drop": 0.02, "garbage": 0.02}
 SEED = 20261129
 REQUESTS = 400
 TIMEOUT = 2.0  # seconds per request; latency faults are 0.2 s
-SLACK = 1.0
 ALPHA = 0.001  # a rate "does not match" only below this two-sided binomial p-value
 
 # The one clear failure each fault must end in (the first line of the message).
@@ -95,7 +94,7 @@ def _reset(url: str) -> None:
 
 async def test_each_fault_gives_its_clear_failure_at_the_injected_rate(server: str) -> None:
     """400 list requests, one at a time: the outcomes the client sees are exactly the faults the
-    server injected, each an expected rate within its binomial bounds, none past the timeout."""
+    server injected, each an expected rate within its binomial bounds, none a timeout."""
     _reset(server)
     config = load_config(CONFIG)
     seen: Counter[str] = Counter()
@@ -124,7 +123,8 @@ async def test_each_fault_gives_its_clear_failure_at_the_injected_rate(server: s
     for kind, rate in RATES.items():
         test = binomtest(seen[kind], REQUESTS, rate)
         assert test.pvalue > ALPHA, f"{kind}: {seen[kind]} of {REQUESTS} at rate {rate} (p={test.pvalue:.2g})"
-    assert slowest < TIMEOUT + SLACK, f"a request took {slowest:.2f} s with a {TIMEOUT} s timeout"
+    # Nothing waited past the timeout: such a request ends in "no answer (ReadTimeout)", which is
+    # none of the clear failures above (and no time is asserted: a timing is no test's business).
 
 
 def test_the_suite_goes_on_and_fails_only_where_a_fault_struck(server: str, tmp_path: Path) -> None:
@@ -163,4 +163,3 @@ def test_the_suite_goes_on_and_fails_only_where_a_fault_struck(server: str, tmp_
     # a delay fails exactly one test, with that fault's own message.
     assert {k: outcomes[k] for k in FAILURES} == {k: injected[k] for k in FAILURES}
     assert sum(outcomes.values()) == 72  # 6 tests x 4 resources x 3 versions: every one ran to an outcome
-    assert slowest < 60, f"a test took {slowest:.1f} s"
