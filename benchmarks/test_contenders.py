@@ -40,7 +40,7 @@ from framework.factory import DataFactory
 from framework.validator import ResponseValidator
 
 SUITES = ROOT / "benchmarks" / "suites"
-STARTUP_PAIRS = 3  # pairs of one-test processes per timing process
+STARTUP_PAIRS = 6  # pairs of one-test processes per timing process
 ROUNDS = 40  # rounds of an in-process comparison
 ROUND_SECONDS = 0.002  # about this long a batch of calls, each side
 VERSION = "v2"  # the version with every resource
@@ -83,16 +83,20 @@ def _interleaved(ours: Callable[[], object], theirs: Callable[[], object]) -> li
 
 
 # -- whole pytest processes: start-up and per test ---------------------------------------------
-def _run(*args: str, times: Path | None = None) -> float:
+def _run(*args: str, times: Path | None = None, cache: Path | None = None, write_bytecode: bool = False) -> float:
     """Wall seconds of one pytest process over suites in ``benchmarks/suites/`` (each test's
-    duration to ``times``, by the neutral ``benchmarks/suites/timing.py``)."""
+    duration to ``times``, by the neutral ``benchmarks/suites/timing.py``), with pytest's cache
+    in ``cache`` (else without the cache plugin)."""
     env = dict(os.environ)
     if times is not None:
         args = ("-p", "benchmarks.suites.timing", *args)
         env["DYNAPI_SUITE_TIMES"] = str(times)
+    if write_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    cache_args = ("-o", f"cache_dir={cache}") if cache is not None else ("-p", "no:cacheprovider")
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        [sys.executable, "-m", "pytest", *cache_args, "-q", *args],
         capture_output=True,
         cwd=ROOT,
         env=env,
@@ -103,14 +107,15 @@ def _run(*args: str, times: Path | None = None) -> float:
     return took
 
 
-def _one_test(which: str) -> float:
+def _one_test(which: str, cache: Path, *, write_bytecode: bool = False) -> float:
     """A process that collects the 100 create-pet tests of one suite and runs the first."""
     if which == "framework":
-        return _run(
-            "-c", str(SUITES / "framework.ini"), f"{SUITES / 'create_pets_framework.py'}::test_create_pet[v1-0]"
-        )
+        one = f"{SUITES / 'create_pets_framework.py'}::test_create_pet[v1-0]"
+        return _run("-c", str(SUITES / "framework.ini"), one, cache=cache, write_bytecode=write_bytecode)
     one = f"{SUITES / 'create_pets_handwritten.py'}::test_create_pet[0]"
-    return _run("-c", str(SUITES / "handwritten.ini"), "-p", "no:dynapi", one)
+    return _run(
+        "-c", str(SUITES / "handwritten.ini"), "-p", "no:dynapi", one, cache=cache, write_bytecode=write_bytecode
+    )
 
 
 def test_session_startup(benchmark: Any, tmp_path: Path) -> None:
@@ -119,15 +124,20 @@ def test_session_startup(benchmark: Any, tmp_path: Path) -> None:
 
 
 def _session_startup(tmp_path: Path) -> None:
-    # The framework's bytecode compiled, as installing a package leaves it: where
-    # PYTHONDONTWRITEBYTECODE is set (this machine's environment) every process would
-    # otherwise compile it anew, a cost no installed copy pays.
+    # Each side starts as it would on a developer's second run: the framework's bytecode
+    # compiled, as installing a package leaves it, and one run of each side first, not timed,
+    # which leaves what a first run leaves (pytest's cache, with the checked config, and the
+    # assertion-rewritten bytecode of the test modules and of the plugin's package). Where
+    # PYTHONDONTWRITEBYTECODE is set (this machine's environment) no process would keep either.
     compileall.compile_dir(str(ROOT / "framework"), quiet=1)
+    caches = {which: tmp_path / f"cache-{which}" for which in ("framework", "handwritten")}
+    for which, cache in caches.items():
+        _one_test(which, cache, write_bytecode=True)
     differences = []
     for k in range(STARTUP_PAIRS):
         runs = {}
         for which in ("framework", "handwritten") if k % 2 == 0 else ("handwritten", "framework"):
-            runs[which] = _one_test(which)
+            runs[which] = _one_test(which, caches[which])
         differences.append(runs["framework"] - runs["handwritten"])
     _record(tmp_path, "session_startup", "session_startup", "difference", differences)
 

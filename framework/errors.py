@@ -19,7 +19,7 @@ Every message says what is wrong, where (file, line, key path) and how to fix it
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "ConfigError",
@@ -117,9 +117,9 @@ class FactoryError(FrameworkError):
     """The data factory cannot build a payload; the message names the config entry to fix."""
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a response: where (a JSON path) and what."""
+class Problem(NamedTuple):
+    """One thing wrong with a response: where (a JSON path) and what. A named tuple: the
+    validator makes one per problem, and a tuple is made in C."""
 
     path: str
     message: str

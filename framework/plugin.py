@@ -90,6 +90,7 @@ class DynapiState:
         else:
             self.seed = random.SystemRandom().randrange(2**32)
         self.worker = workerinput["workerid"] if workerinput else "main"
+        self._pytest_config = config
         self._loaded: VersionConfig | None = None
 
     @property
@@ -102,7 +103,7 @@ class DynapiState:
                     f"--version-config=PATH, set {ENV_VAR} or the ini option version_config"
                 )
             try:
-                self._loaded = load_config(self.config_path)
+                self._loaded = load_config(self.config_path, cache_dir=self._cache_dir())
             except FrameworkError as exc:
                 raise pytest.UsageError(str(exc)) from None
             unknown = [v for v in self.wanted if v not in self._loaded.get_supported_versions()]
@@ -112,6 +113,17 @@ class DynapiState:
                     f"--api-versions names {', '.join(unknown)}; {self.config_path.name} has {known}"
                 )
         return self._loaded
+
+    def _cache_dir(self) -> Path | None:
+        """Where checked configs are kept between sessions: pytest's cache, unless it is off
+        (``-p no:cacheprovider``) or cannot be written."""
+        cache = getattr(self._pytest_config, "cache", None)
+        if cache is None:
+            return None
+        try:
+            return Path(cache.mkdir("dynapi-config"))
+        except OSError:
+            return None
 
     def versions(self) -> list[str]:
         """The versions to run, in config order, narrowed by ``--api-versions``."""
@@ -212,8 +224,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = state
     if state.api_url:
         config.pluginmanager.register(_LiveGuard(), "dynapi-live-guard")
-    if state.explicit or state.config_path.exists():
-        state.version_config  # noqa: B018 - fail fast on a broken config, before collection
     mode = config.option.dynapi_record_perf
     json_path = config.option.dynapi_record_perf_json
     if mode or json_path:
@@ -394,12 +404,19 @@ def asgi_app(request: pytest.FixtureRequest) -> Any:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Under pytest-xdist the controller checks the target before any worker starts (a worker
-    cannot stop the run cleanly): that the app imports, or that the server answers."""
+    """A broken config fails fast, before collection (here rather than at configure time, so
+    that pytest's cache is set up). Under pytest-xdist the controller then checks the target
+    before any worker starts (a worker cannot stop the run cleanly): that the app imports, or
+    that the server answers."""
     config = session.config
     state: DynapiState | None = config.stash.get(_STATE, None)
-    if state is None or not config.pluginmanager.hasplugin("dsession"):
+    if state is None:
+        return
+    if state.explicit or state.config_path.exists():
+        state.version_config  # noqa: B018
+    if not config.pluginmanager.hasplugin("dsession"):
         return
     if state.api_url:
         _probe(state)

@@ -12,6 +12,7 @@ exact explanation written out plainly there.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -69,23 +70,8 @@ def _json_path(parts: Sequence[str | int]) -> str:
     return "$" + "".join([f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts])
 
 
-# Problem is a frozen dataclass: its __init__ is Python code that sets each field through
-# object.__setattr__. Setting its two slots directly makes the same object in a third less
-# time, which counts when a response has many problems (tests pin that the two agree).
-_new = object.__new__
-_set_path = vars(Problem)["path"].__set__
-_set_message = vars(Problem)["message"].__set__
-
-
-def _problems(pairs: Iterable[tuple[str, str]]) -> tuple[Problem, ...]:
-    """``Problem(path, message)`` for each pair, in order."""
-    made = []
-    for path, message in pairs:
-        problem = _new(Problem)
-        _set_path(problem, path)
-        _set_message(problem, message)
-        made.append(problem)
-    return tuple(made)
+_as_problem = functools.partial(tuple.__new__, Problem)
+"""``Problem(*pair)``, made as a tuple is, in C."""
 
 
 def _implies_field_lists(schema: Mapping[str, Any], fields: frozenset[str] | None, required: Iterable[str]) -> bool:
@@ -227,22 +213,39 @@ class ResponseValidator:
 
     def _explain(self, c: _Compiled, data: Any) -> ValidationResult:
         # Problems as (path, message) pairs until the end: tuples of strings sort,
-        # hash and compare in C, Problem (a dataclass) in Python.
+        # hash and compare in C. Fields are looked up one by one (a response has a few
+        # dozen): building sets of its keys would cost more than the rest of the check.
         found: list[tuple[str, str]] = []
         if not isinstance(data, dict):
             found.append(("$", f"expected an object, got {type(data).__name__}"))
         elif data.keys() != c.fields:  # equal: nothing missing, nothing unexpected
-            if lost := c.required.difference(data):
+            if lost := [name for name in c.required if name not in data]:
                 missing = c.missing
-                for name in sorted(lost):
-                    found.append((f"$.{name}", missing))
-            if (fields := c.fields) is not None and not fields.issuperset(data):
+                found += [(f"$.{name}", missing) for name in sorted(lost)]
+            if (fields := c.fields) is not None and (extra := [name for name in data if name not in fields]):
                 unexpected = c.unexpected
-                for name in sorted(data.keys() - fields, key=str):
-                    found.append((f"$.{name}", unexpected))
+                found += [(f"$.{name}", unexpected) for name in sorted(extra, key=str)]
         if c.errors is not None:
-            found += sorted(c.errors(data))
+            errors = c.errors(data)
+            errors.sort()
+            found += errors
         if not found:  # is_valid and iter_errors disagree: report it rather than hide it
             found.append(("$", f"rejected by the {self.backend} backend without a reason"))
-        ok = c.ok
-        return ValidationResult(ok.version, ok.resource, ok.kind, _problems(dict.fromkeys(found)))
+        return _result(c.ok, tuple(map(_as_problem, dict.fromkeys(found))))
+
+
+# A result made without its dataclass __init__ (Python code setting each field through
+# object.__setattr__): its four slots set directly, in a third of the time.
+_new_result = object.__new__
+_slots = [vars(ValidationResult)[name].__set__ for name in ("version", "resource", "kind", "problems")]
+
+
+def _result(ok: ValidationResult, problems: tuple[Problem, ...]) -> ValidationResult:
+    """``ValidationResult(ok.version, ok.resource, ok.kind, problems)``."""
+    result = _new_result(ValidationResult)
+    set_version, set_resource, set_kind, set_problems = _slots
+    set_version(result, ok.version)
+    set_resource(result, ok.resource)
+    set_kind(result, ok.kind)
+    set_problems(result, problems)
+    return result

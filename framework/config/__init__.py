@@ -14,6 +14,8 @@ JSON Schema, ``version_config.schema.json``, and the cross-field rules).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from framework.config.loader import (
     DEFAULT_CONFIG_PATH,
     ENV_VAR,
@@ -29,7 +31,9 @@ from framework.config.model import (
     VersionConfig,
     VersionSpec,
 )
-from framework.config.rules import FORMAT_SCHEMA
+
+if TYPE_CHECKING:
+    from framework.config.rules import FORMAT_SCHEMA
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -45,3 +49,12 @@ __all__ = [
     "load_config",
     "resolve_config_path",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The rules import PyYAML and jsonschema-rs; a session that loads a cached config needs neither.
+    if name == "FORMAT_SCHEMA":
+        from framework.config.rules import FORMAT_SCHEMA  # noqa: PLC0415
+
+        return FORMAT_SCHEMA
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

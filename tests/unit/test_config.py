@@ -18,6 +18,7 @@ from framework.config import (
     VersionConfig,
     clear_cache,
     load_config,
+    loader,
     resolve_config_path,
 )
 from framework.errors import ConfigError, ConfigGapError, UnknownNameError
@@ -137,6 +138,94 @@ def test_clear_cache_forces_a_new_read(tmp_path: Path) -> None:
     first = load_config(path)
     clear_cache()
     assert load_config(path) is not first
+
+
+# -- the checked-config cache across processes -------------------------------------------------
+def _no_parse(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record every file that is parsed and checked from now on."""
+    parsed: list[Path] = []
+    real = loader._checked
+
+    def checked(path: Path, text: str) -> object:
+        parsed.append(path)
+        return real(path, text)
+
+    monkeypatch.setattr(loader, "_checked", checked)
+    return parsed
+
+
+def test_checked_data_kept_per_content_across_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, cache = write(tmp_path, MINIMAL), tmp_path / "cache"
+    parsed = _no_parse(monkeypatch)
+    first = load_config(path, cache_dir=cache)
+    assert parsed == [path]
+    assert len(list(cache.glob("*.marshal"))) == 1
+    clear_cache()  # as a new process would start
+    second = load_config(path, cache_dir=cache)
+    assert parsed == [path]  # not parsed again
+    assert second is not first
+    assert second.get_version("v1") == first.get_version("v1")
+    # another file with the same content shares the entry; a changed content makes its own
+    load_config(write(tmp_path, MINIMAL, "copy.yaml"), cache_dir=cache)
+    assert len(parsed) == 1
+    path.write_text(MINIMAL.replace("v1", "v2"), encoding="utf-8")
+    clear_cache()
+    assert load_config(path, cache_dir=cache).get_supported_versions() == ["v2"]
+    assert len(parsed) == 2
+    assert len(list(cache.glob("*.marshal"))) == 2
+
+
+def test_the_pets_config_reads_back_equal(pets_config: VersionConfig, tmp_path: Path) -> None:
+    clear_cache()
+    load_config(pets_config.path, cache_dir=tmp_path)
+    clear_cache()
+    cached = load_config(pets_config.path, cache_dir=tmp_path)  # read from the entry
+    versions = pets_config.get_supported_versions()
+    assert cached is not pets_config
+    assert cached.get_supported_versions() == versions
+    assert [cached.get_version(v) for v in versions] == [pets_config.get_version(v) for v in versions]
+    assert (cached.settings, cached.templates) == (pets_config.settings, pets_config.templates)
+
+
+def test_a_broken_file_is_never_cached(tmp_path: Path) -> None:
+    path, cache = write(tmp_path, MINIMAL.replace("schema_fields", "schema_feilds")), tmp_path / "cache"
+    for _ in range(2):
+        clear_cache()
+        with pytest.raises(ConfigError, match="schema_feilds"):
+            load_config(path, cache_dir=cache)
+    assert not cache.exists() or not list(cache.iterdir())
+
+
+def test_an_unreadable_entry_is_checked_again_and_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, cache = write(tmp_path, MINIMAL), tmp_path / "cache"
+    load_config(path, cache_dir=cache)
+    (entry,) = cache.glob("*.marshal")
+    entry.write_bytes(b"\x00half")
+    clear_cache()
+    parsed = _no_parse(monkeypatch)
+    assert load_config(path, cache_dir=cache).get_supported_versions() == ["v1"]
+    assert parsed == [path]
+    clear_cache()
+    load_config(path, cache_dir=cache)
+    assert parsed == [path]  # the entry was written again, whole
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
+    path, cache = write(tmp_path, MINIMAL), tmp_path / "not-a-folder"
+    cache.write_text("a file where the cache folder would be", encoding="utf-8")
+    assert load_config(path, cache_dir=cache).get_supported_versions() == ["v1"]
+    assert cache.read_text(encoding="utf-8").startswith("a file")
+
+
+def test_entries_are_keyed_by_the_rules_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, cache = write(tmp_path, MINIMAL), tmp_path / "cache"
+    load_config(path, cache_dir=cache)
+    monkeypatch.setattr(loader, "_STAMP", [b"other rules"])
+    clear_cache()
+    parsed = _no_parse(monkeypatch)
+    load_config(path, cache_dir=cache)
+    assert parsed == [path]
+    assert len(list(cache.glob("*.marshal"))) == 2
 
 
 # -- path precedence: option > environment > ini > default -----------------------------------

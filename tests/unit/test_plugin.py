@@ -680,3 +680,31 @@ def test_parametrizing_api_version_by_hand_needs_session_scope(project: pytest.P
         ]
     )
     assert not fnmatch.filter(result.stdout.lines, "*Traceback*")
+
+
+def test_a_second_session_reads_the_checked_config_from_pytest_cache(project: pytest.Pytester) -> None:
+    # Checked once per content: a later session neither parses the YAML nor imports PyYAML.
+    project.makepyfile(
+        test_x="""
+        import sys
+
+        def test_x(version_config):
+            print("PYYAML LOADED:", "yaml" in sys.modules)
+        """
+    )
+    first = project.runpytest_subprocess("-s")
+    first.assert_outcomes(passed=1)
+    first.stdout.fnmatch_lines(["*PYYAML LOADED: True*"])
+    assert len(list(project.path.glob(".pytest_cache/d/dynapi-config/*.marshal"))) == 1
+    second = project.runpytest_subprocess("-s")
+    second.assert_outcomes(passed=1)
+    second.stdout.fnmatch_lines(["*PYYAML LOADED: False*"])
+    # a broken edit is reported as ever, from the file itself
+    config = project.path / "tests/config/version_config.yaml"
+    config.write_text(config.read_text().replace("schema_fields", "schema_feilds", 1))
+    broken = project.runpytest_subprocess()
+    assert broken.ret == pytest.ExitCode.USAGE_ERROR
+    broken.stderr.fnmatch_lines(["*schema_feilds*"])
+    # without pytest's cache the session works as before
+    config.write_text(config.read_text().replace("schema_feilds", "schema_fields", 1))
+    project.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -12,7 +12,7 @@ import pytest
 from framework.config import VersionConfig, load_config
 from framework.errors import Problem, ResponseValidationError, UnknownNameError
 from framework.factory import DataFactory
-from framework.validator import ResponseValidator, _problems, checked_formats
+from framework.validator import ResponseValidator, ValidationResult, _as_problem, checked_formats
 
 
 @pytest.fixture
@@ -263,17 +263,26 @@ def test_field_lists_checked_where_the_schema_does_not_imply_them(tmp_path: Path
     ]
 
 
-def test_problems_are_made_as_the_dataclass_makes_them() -> None:
-    # _problems sets Problem's slots directly; that is only right while these hold.
-    assert [f.name for f in fields(Problem)] == ["path", "message"]
-    assert not hasattr(Problem, "__post_init__")
-    pairs = [("$.a", "one"), ("$", "two")]
-    made = _problems(pairs)
-    assert made == tuple(Problem(path, message) for path, message in pairs)
-    assert [hash(p) for p in made] == [hash(Problem(*pair)) for pair in pairs]
-    assert [repr(p) for p in made] == [repr(Problem(*pair)) for pair in pairs]
+def test_problems_and_results_are_made_as_their_classes_make_them(
+    validator: ResponseValidator, factory: DataFactory
+) -> None:
+    # _as_problem and _result skip the classes' own constructors; that is only right while these hold.
+    assert Problem._fields == ("path", "message")
+    pair = ("$.a", "one")
+    made = _as_problem(pair)
+    assert type(made) is Problem
+    assert made == Problem(*pair)
+    assert repr(made) == repr(Problem(*pair))
+    assert str(made) == "$.a: one"
+    assert [f.name for f in fields(ValidationResult)] == ["version", "resource", "kind", "problems"]
+    assert not hasattr(ValidationResult, "__post_init__")
+    data = factory.build_response("pet", "v2", age="old")
+    result = validator.validate(data, "v2", "pet")
+    assert result == ValidationResult("v2", "pet", "response", result.problems)
+    assert not result
+    assert repr(result) == repr(ValidationResult("v2", "pet", "response", result.problems))
     with pytest.raises(FrozenInstanceError):
-        made[0].path = "$.b"  # type: ignore[misc]
+        result.kind = "create"  # type: ignore[misc]
 
 
 def test_validate_many_puts_each_index_in_front(validator: ResponseValidator, factory: DataFactory) -> None:
