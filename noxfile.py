@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -19,13 +20,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nox
+from packaging.specifiers import SpecifierSet
 
 nox.options.sessions = ["bench", "tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-PYTHON = "3.11"
+REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
+# Every session runs on the interpreter nox runs under (`python3.13 -m nox` for 3.13), checked
+# against requires-python by install(); `--force-python 3.12` picks another.
+PYTHON = None
 PYTEST = ("pytest", "-p", "no:cacheprovider")
 KENNEL_CONFIG = "tests/kennel/version_config.yaml"
 KENNEL_APP = "tests.kennel.app:create_app()"
@@ -35,6 +40,7 @@ def install(session: nox.Session, *groups: str, harness: bool = True) -> None:
     """Install the framework with the Pets API, the harness unless told not to, and the named
     dependency groups; skipped in a reused environment whose project files are unchanged (the
     installs are editable, so code changes need none; pip's no-op still cost ~12 s a run)."""
+    check_python(session)
     deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
     args = ["-e", ".[petstore]", *(["-e", "harness"] if harness else []), *deps]
     projects = [Path("pyproject.toml"), *([Path("harness/pyproject.toml")] if harness else [])]
@@ -47,10 +53,28 @@ def install(session: nox.Session, *groups: str, harness: bool = True) -> None:
     marker.write_text(key)
 
 
+def check_python(session: nox.Session) -> None:
+    """Stop the session with one line where its interpreter is outside requires-python, or
+    where a reused virtualenv was made by another interpreter than the one nox runs under."""
+    program = "import platform; print(platform.python_version())"
+    version = str(session.run("python", "-c", program, silent=True, log=False)).strip()
+    if not REQUIRES_PYTHON.contains(version, prereleases=True):
+        session.error(
+            f"Python {version} is outside requires-python {REQUIRES_PYTHON} (pyproject.toml): "
+            f"run nox with a Python {REQUIRES_PYTHON}, e.g. `python3.12 -m pip install nox && python3.12 -m nox`"
+        )
+    if session.python is None and version != platform.python_version():
+        session.error(
+            f"{session.virtualenv.location} holds Python {version} but nox runs on {platform.python_version()}: "
+            f"rebuild it with `nox -N -s {session.name}`"
+        )
+
+
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmark every KPI, judge it, write reports/ (args: --quick | --against REF, --save-baseline)."""
-    install(session)
+    """Benchmark every KPI, judge it, write reports/ (args: --quick | --against REF, --save-baseline;
+    --suite PATH for your own suite: FastAPI is installed for its example, on the Kennel API)."""
+    install(session, "kennel")
     session.run("dynapi-bench", "run", *session.posargs)
 
 
@@ -89,10 +113,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Lint and check formatting with ruff."""
+    """Lint and check formatting with ruff; check the GitHub workflows with actionlint."""
     install(session, "lint", harness=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("actionlint")
 
 
 @nox.session(python=PYTHON)

@@ -7,6 +7,7 @@ pytest-benchmark's per-round seconds into the KPI's unit per item.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -19,7 +20,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.inject import slow_down, time_factor
 from dynapi_bench.callgrind import Spans
-from dynapi_bench.protocol import COUNT_ENV, COUNT_ITERATIONS, MEMORY_ENV, PROFILE_ENV, TIME_ENV
+from dynapi_bench.protocol import COUNT_ENV, COUNT_ITERATIONS, MEMORY_ENV, PROFILE_ENV, SUITE_ENV, TIME_ENV
 from framework.config import DEFAULT_CONFIG_PATH, VersionConfig, load_config
 from framework.factory import DataFactory
 from framework.validator import ResponseValidator
@@ -27,6 +28,11 @@ from framework.validator import ResponseValidator
 ROOT = Path(__file__).resolve().parent.parent
 PETS_CONFIG = ROOT / DEFAULT_CONFIG_PATH
 SUITE = ROOT / "tests" / "integration"
+# The suite that the suite's benchmarks run: the project's own, or a user's (``$DYNAPI_SUITE``,
+# set by ``dynapi-bench run --suite``: its path and plugin options, and the folder it runs in).
+_USER_SUITE = json.loads(os.environ[SUITE_ENV]) if os.environ.get(SUITE_ENV) else None
+SUITE_ARGS: tuple[str, ...] = tuple(_USER_SUITE["args"]) if _USER_SUITE else (str(SUITE),)
+SUITE_CWD = Path(_USER_SUITE["cwd"]) if _USER_SUITE else ROOT
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,8 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def suite_cmd(*options: str) -> list[str]:
-    """A fresh pytest process over the dynamic suite, in this interpreter, with ``options``."""
-    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(SUITE), *options]
+    """A fresh pytest process over the dynamic suite, in this interpreter, with ``options``
+    (run it in :data:`SUITE_CWD`)."""
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *SUITE_ARGS, *options]
 
 
 def tag(benchmark: object, kpi: str, items: int = 1, **extra: object) -> None:

@@ -11,7 +11,8 @@ makes valgrind translate everything again: 3x slower).
 Counting the whole suite takes minutes under callgrind, so a fixed slice runs: the tests
 whose node id hashes (CRC-32) to 0 modulo :data:`COUNT_SLICE`, about one in four, spread
 over every file, test and version; a test keeps its place in the slice whatever is added
-around it, and the harness compares the tests that both sides counted.
+around it, and the harness compares the tests that both sides counted. A user's suite
+(``dynapi-bench run --suite``) is counted whole: ``$DYNAPI_COUNT_SLICE`` sets the modulus (1).
 """
 
 from __future__ import annotations
@@ -24,20 +25,21 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from dynapi_bench.callgrind import Spans
-from dynapi_bench.protocol import COUNT_ENV, COUNT_SLICE
+from dynapi_bench.protocol import COUNT_ENV, COUNT_SLICE, COUNT_SLICE_ENV
 from framework.recorder import api_version_of
 
 
 class SuiteCounter:
     """The per-test spans of one session."""
 
-    def __init__(self, spans: Spans) -> None:
+    def __init__(self, spans: Spans, modulus: int = COUNT_SLICE) -> None:
         self.spans = spans
+        self.modulus = modulus
         self.started = False
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Keep the slice; the rest is deselected (and reported so by pytest)."""
-        kept = [item for item in items if zlib.crc32(item.nodeid.encode()) % COUNT_SLICE == 0]
+        kept = [item for item in items if zlib.crc32(item.nodeid.encode()) % self.modulus == 0]
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
 
@@ -66,4 +68,5 @@ class SuiteCounter:
 
 def pytest_configure(config: pytest.Config) -> None:
     spans = Spans(Path(os.environ[COUNT_ENV]))
-    config.pluginmanager.register(SuiteCounter(spans), "dynapi-suite-counter")
+    modulus = int(os.environ.get(COUNT_SLICE_ENV) or COUNT_SLICE)
+    config.pluginmanager.register(SuiteCounter(spans, modulus), "dynapi-suite-counter")

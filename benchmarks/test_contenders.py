@@ -118,6 +118,7 @@ def _one_test(which: str, cache: Path, *, write_bytecode: bool = False) -> float
     )
 
 
+@pytest.mark.slow  # whole pytest processes: `run --shard` deals the slow benchmarks apart
 def test_session_startup(benchmark: Any, tmp_path: Path) -> None:
     """A one-test pytest run with the plugin minus the same by hand, in pairs taken in turn."""
     _once(benchmark, lambda: _session_startup(tmp_path))
@@ -142,6 +143,7 @@ def _session_startup(tmp_path: Path) -> None:
     _record(tmp_path, "session_startup", "session_startup", "difference", differences)
 
 
+@pytest.mark.slow
 def test_per_test(benchmark: Any, tmp_path: Path) -> None:
     """Both suites in one process, their tests taken in turn: per pair, ours over by hand (the
     first pair, which sets up the sessions, left out)."""

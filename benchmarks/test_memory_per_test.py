@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.conftest import ROOT, inject_options, suite_cmd
+from benchmarks.conftest import SUITE_CWD, inject_options, suite_cmd
 from dynapi_bench.protocol import MEMORY_FILE, RECORD_DIR_ENV
 
 
@@ -24,7 +24,7 @@ def test_memory_per_test(tmp_path: Path) -> None:
     folder = Path(os.environ.get(RECORD_DIR_ENV) or tmp_path)
     env = {**os.environ, RECORD_DIR_ENV: str(folder)}
     cmd = suite_cmd("-p", "benchmarks.memray_peaks", *inject_options())
-    finished = subprocess.run(cmd, capture_output=True, cwd=ROOT, env=env, check=False)
+    finished = subprocess.run(cmd, capture_output=True, cwd=SUITE_CWD, env=env, check=False)
     assert finished.returncode == 0, finished.stdout.decode()[-3000:]
     peaks = json.loads((folder / MEMORY_FILE).read_text(encoding="utf-8"))["tests"]
     assert peaks, f"no test was traced; see {folder}"

@@ -23,11 +23,12 @@ from pathlib import Path
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from benchmarks.conftest import ROOT, inject_options, suite_cmd, tag
+from benchmarks.conftest import SUITE_CWD, inject_options, suite_cmd, tag
 from benchmarks.inject import spin, time_factor
 from dynapi_bench.protocol import RECORD_DIR_ENV, SUITE_FILE
 
 
+@pytest.mark.slow  # whole suite runs: `run --shard` deals the slow benchmarks apart
 @pytest.mark.parametrize("run", [1, 2], ids=["run1", "run2"])
 def test_suite(benchmark, tmp_path: Path, run: int) -> None:  # type: ignore[no-untyped-def]
     """The dynamic suite, in-process, as a fresh pytest process (wall time per round)."""
@@ -37,7 +38,7 @@ def test_suite(benchmark, tmp_path: Path, run: int) -> None:  # type: ignore[no-
 
     def suite() -> subprocess.CompletedProcess[bytes]:
         start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, cwd=ROOT, check=False)
+        done = subprocess.run(cmd, capture_output=True, cwd=SUITE_CWD, check=False)
         if factor and done.returncode == 0:
             # The self-test slowed each test inside (benchmarks/inject.py); slow the rest of the
             # process (start-up, collection) alike, so that the wall time grows by the factor too.

@@ -2,9 +2,14 @@
 
     dynapi-bench run [--quick] [--against REF] [--save-baseline] [--no-baseline-gate]
                      (--save-baseline not with --quick or --against; --no-baseline-gate not with --against)
+    dynapi-bench run --suite PATH --version-config FILE (--asgi-app MOD:ATTR | --api-url URL) [--quick] ...
     dynapi-bench check RUN.json [BASELINE.json] [--summary PATH]
     dynapi-bench selftest [--cycles N] [--pairs K] [--comparisons M]
     dynapi-bench profile
+    dynapi-bench history [--baselines DIR] [--reports DIR]
+    dynapi-bench export --format {github-action-benchmark,bencher} RUN.json [BASELINE.json] [-o OUT]
+    dynapi-bench bisect GOOD BAD --kpi KPI
+    dynapi-bench run --shard K/N [--quick] [--against REF] ...; dynapi-bench merge SHARD... [--reports DIR]
 
 ``dynapi-bench`` alone, or with options first, means ``run``; ``dynapi-check`` and
 ``dynapi-selftest`` stay as aliases of ``check`` and ``selftest``. Every error is one line
@@ -20,16 +25,23 @@ import sys
 from pathlib import Path
 
 from dynapi_bench import children
+from dynapi_bench.bisect import bisect
 from dynapi_bench.check import check
 from dynapi_bench.errors import BenchError, ExitCode
+from dynapi_bench.export import FORMATS, export_results
+from dynapi_bench.history import stored_history
 from dynapi_bench.interrupts import Interrupted, handling
+from dynapi_bench.merge import merge
 from dynapi_bench.pipeline import RunOptions, profile, run
 from dynapi_bench.project import Project
 from dynapi_bench.selftest import run_selftest
+from dynapi_bench.shards import Shard
+from dynapi_bench.suite import UserSuite, add_options
+from dynapi_bench.thresholds import load_thresholds
 
 __all__ = ["check_main", "main", "selftest_main"]
 
-_SUBCOMMANDS = ("run", "check", "selftest", "profile")
+_SUBCOMMANDS = ("run", "check", "selftest", "profile", "export", "history", "bisect", "merge")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +56,18 @@ _CONFLICTS = (
     ("quick", "save_baseline", "a baseline of 3 processes can never be significant against a quick run"),
     ("against", "save_baseline", "processes taken in turn with a base are not a baseline"),
     ("against", "no_baseline_gate", "--against judges against the base commit, not a baseline"),
+    ("suite", "against", "your suite is measured in this working tree only; judge it against a baseline saved earlier"),
+    ("shard", "save_baseline", "a shard measures a part of the KPIs: not a baseline"),
+    ("suite", "shard", "your suite is measured whole by one job"),
 )
+
+
+def _shard(text: str) -> Shard:
+    """``--shard K/N`` as argparse's type: a bad one is argparse's one-line error."""
+    try:
+        return Shard.parse(text)
+    except BenchError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--shard ")) from None
 
 
 def _conflict(args: argparse.Namespace) -> str | None:
@@ -76,7 +99,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report timing changes against the baseline; thresholds and memory still gate",
     )
+    run.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="measure the K-th of N parts (a CI matrix's job); `dynapi-bench merge` joins the N reports",
+    )
     _paths(run, reports=True, baselines=True)
+    add_options(run)  # --suite PATH --version-config FILE (--asgi-app MOD:ATTR | --api-url URL)
 
     check = sub.add_parser("check", help="judge a results file against thresholds and, if named, a baseline")
     check.add_argument("run", type=Path, help="results JSON of a run (pytest-benchmark format)")
@@ -101,6 +131,26 @@ def _parser() -> argparse.ArgumentParser:
 
     profile = sub.add_parser("profile", help="only the profiles: pyinstrument per KPI, memray flamegraphs")
     _paths(profile, reports=True, thresholds=False)
+
+    find = sub.add_parser("bisect", help="the first commit after GOOD, up to BAD, where a KPI moved")
+    find.add_argument("good", metavar="GOOD", help="a commit where the KPI was as it should be")
+    find.add_argument("bad", metavar="BAD", help="a later commit where it moved (on GOOD's line of history)")
+    find.add_argument("--kpi", required=True, help="the KPI (data_generation, suite_wall_time, ...)")
+    _paths(find, reports=True)
+
+    history = sub.add_parser("history", help="reports/history.html: every KPI over every stored baseline, by commit")
+    _paths(history, reports=True, baselines=True)
+
+    export = sub.add_parser("export", help="a results file judged, in a dashboard's format (one entry per KPI)")
+    export.add_argument("--format", required=True, choices=FORMATS, help="github-action-benchmark or Bencher's BMF")
+    export.add_argument("run", type=Path, help="results JSON of a run (pytest-benchmark format)")
+    export.add_argument("baseline", type=Path, nargs="?", help="results JSON to judge it against, as check does")
+    export.add_argument("-o", "--output", type=Path, metavar="OUT", help="write here (default: standard output)")
+    _paths(export)
+
+    join = sub.add_parser("merge", help="join the N shards of one run (run --shard K/N) into one report and verdict")
+    join.add_argument("shards", type=Path, nargs="+", metavar="SHARD", help="a shard's reports folder (results.json)")
+    _paths(join, reports=True, baselines=True)
     return parser
 
 
@@ -129,6 +179,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             summary_path=args.summary,
             gated=not args.no_baseline_gate,
         )
+    if args.command == "export":
+        thresholds = _absolute(args.thresholds) or Project.find().thresholds
+        return export_results(args.run, args.baseline, thresholds, args.format, args.output)
     project = Project.find()
     if args.command == "run":
         options = RunOptions(
@@ -139,8 +192,33 @@ def _dispatch(args: argparse.Namespace) -> int:
             reports=_absolute(args.reports),
             baselines=_absolute(args.baselines),
             thresholds=_absolute(args.thresholds),
+            suite=UserSuite.from_options(args.suite, args.version_config, args.asgi_app, args.api_url),
+            shard=args.shard,
         )
         return run(project, options)
+    if args.command == "merge":
+        return merge(
+            [path.resolve() for path in args.shards],
+            reports=_absolute(args.reports) or project.reports,
+            thresholds=_absolute(args.thresholds) or project.thresholds,
+            baselines=_absolute(args.baselines) or project.baselines,
+        )
+    if args.command == "history":
+        rules = load_thresholds(_absolute(args.thresholds) or project.thresholds)
+        page = stored_history(
+            _absolute(args.baselines) or project.baselines, _absolute(args.reports) or project.reports, rules
+        )
+        print(page)
+        return int(ExitCode.OK)
+    if args.command == "bisect":
+        return bisect(
+            project,
+            args.good,
+            args.bad,
+            args.kpi,
+            thresholds=_absolute(args.thresholds),
+            reports=_absolute(args.reports),
+        )
     if args.command == "selftest":
         return run_selftest(
             project,

@@ -4,8 +4,10 @@ Timing: every side's ``benchmarks/`` but the memory file, in fresh pytest proces
 in turn (lockstep), each leaving pytest-benchmark's JSON and, for each run of the dynamic
 suite, the recorder's JSON (``$DYNAPI_RECORD_DIR``). Memory: ``benchmarks/`` ``-m memory``
 alone, leaving ``memory.json``. Counts: the CPU-bound benchmark files, and a slice of the
-suite, each in one process under callgrind (:mod:`dynapi_bench.counts`). Nothing here
-judges or pools: :mod:`dynapi_bench.collect` does.
+suite, each in one process under callgrind (:mod:`dynapi_bench.counts`). A user's suite
+(``Plan.suite``) goes through the same files: the suite's timing benchmark and the memory pass
+run it instead of ``tests/integration`` (``$DYNAPI_SUITE``), and it is counted whole. Nothing
+here judges or pools: :mod:`dynapi_bench.collect` does.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from dynapi_bench.counts import count_prefix, count_rows
 from dynapi_bench.errors import PassError
 from dynapi_bench.lockstep import Finished, Launch, run_in_lockstep
 from dynapi_bench.plan import Plan, Side
-from dynapi_bench.protocol import CONTENDER_FILE, COUNT_ENV, MEMORY_FILE, RECORD_DIR_ENV, SUITE_FILE
+from dynapi_bench.protocol import (
+    CONTENDER_FILE,
+    COUNT_ENV,
+    COUNT_SLICE_ENV,
+    MEMORY_FILE,
+    RECORD_DIR_ENV,
+    SUITE_FILE,
+)
 from dynapi_bench.results import Row
 
 __all__ = [
@@ -87,7 +96,7 @@ def _timing_launch(plan: Plan, side: Side, k: int) -> Launch:
     max_time, min_rounds = plan.rounds
     cmd = pytest_cmd(
         side.python,
-        str(side.benchmarks),
+        *plan.timed(side),
         "-q",
         "-m",
         "not memory",
@@ -102,7 +111,7 @@ def _timing_launch(plan: Plan, side: Side, k: int) -> Launch:
         # directories races between processes that run side by side.
         f"--basetemp={folder / 'tmp'}",
     )
-    env = side.environ(**{RECORD_DIR_ENV: str(folder)})
+    env = side.environ(**{RECORD_DIR_ENV: str(folder)}, **plan.suite_environ())
     return Launch(cmd, folder / "pytest.log", env=env, cwd=side.root)
 
 
@@ -144,7 +153,8 @@ def measure_memory(plan: Plan, side: Side) -> MemoryOutput:
     folder = _fresh(plan.folder(side, "memory"))
     log = folder / "pytest.log"
     cmd = pytest_cmd(side.python, str(side.benchmarks), "-q", "-m", "memory", f"--basetemp={folder / 'tmp'}")
-    finished = spawn(cmd, log, env=side.environ(**{RECORD_DIR_ENV: str(folder)}), cwd=side.root)
+    env = side.environ(**{RECORD_DIR_ENV: str(folder)}, **plan.suite_environ(), **plan.shard_environ(side))
+    finished = spawn(cmd, log, env=env, cwd=side.root)
     if finished.returncode != 0:
         raise PassError(f"{side.name}: memory pass failed (exit {finished.returncode}); see {log}")
     data = _read_json(folder / MEMORY_FILE, side, "memory pass", log)
@@ -153,13 +163,13 @@ def measure_memory(plan: Plan, side: Side) -> MemoryOutput:
     return MemoryOutput(data["tests"])
 
 
-def _count(side: Side, folder: Path, args: Sequence[str]) -> list[Row]:
+def _count(side: Side, folder: Path, args: Sequence[str], cwd: Path | None = None, **extra: str) -> list[Row]:
     folder = _fresh(folder)
     log = folder / "pytest.log"
     cmd = [*count_prefix(folder), *pytest_cmd(side.python, "-q", f"--basetemp={folder / 'tmp'}", *args)]
     # One hash seed: str hashes decide dict and set layouts, and with them the counts.
-    env = side.environ(**{COUNT_ENV: str(folder / "spans.json"), "PYTHONHASHSEED": "0"})
-    finished = spawn(cmd, log, env=env, cwd=side.root)
+    env = side.environ(**{COUNT_ENV: str(folder / "spans.json"), "PYTHONHASHSEED": "0"}, **extra)
+    finished = spawn(cmd, log, env=env, cwd=cwd or side.root)
     if finished.returncode != 0:
         raise PassError(f"{side.name}: counting process failed (exit {finished.returncode}); see {log}")
     rows = count_rows(folder, log, side.name)
@@ -167,17 +177,23 @@ def _count(side: Side, folder: Path, args: Sequence[str]) -> list[Row]:
     return rows
 
 
-def count_benchmarks(plan: Plan, side: Side) -> list[Row]:
-    """The CPU-bound benchmarks counted once, in one process under callgrind."""
-    files = [str(side.benchmarks / name) for name in COUNTED_FILES]
+def count_benchmarks(plan: Plan, side: Side, names: Sequence[str] = COUNTED_FILES) -> list[Row]:
+    """The CPU-bound benchmarks (the files ``names``: bisect counts one KPI's) counted once,
+    in one process under callgrind."""
+    files = plan.counted(side, names)
+    if not files:  # a shard, and another shard counts them
+        return []
     return _count(side, plan.folder(side, "counts"), [*files, "--benchmark-disable"])
 
 
 def count_suite(plan: Plan, side: Side) -> list[Row]:
-    """A fixed slice of the dynamic suite counted test by test (``benchmarks/counting.py``)."""
-    return _count(
-        side, plan.folder(side, "counts-suite"), ["-p", "benchmarks.counting", str(side.root / "tests" / "integration")]
-    )
+    """A fixed slice of the dynamic suite counted test by test (``benchmarks/counting.py``);
+    a user's suite whole, with its plugin options, in the folder it runs in."""
+    if not plan.suite_counted:  # a shard, and another shard counts the suite
+        return []
+    args, cwd = plan.suite_run(side)
+    whole = {COUNT_SLICE_ENV: "1"} if plan.suite is not None else {}
+    return _count(side, plan.folder(side, "counts-suite"), ["-p", "benchmarks.counting", *args], cwd, **whole)
 
 
 def measure_counts(plan: Plan, side: Side) -> list[Row]:

@@ -7,7 +7,8 @@
              (none of them measures time)
 4. write     results.json (and base-results.json), kept even if the judge refuses them
 5. judge     the typed rows in memory -> one judge against a baseline or the base commit
-             -> summary.json, summary.md, index.html
+             -> summary.json, summary.md, index.html, and the dashboards' exports
+                (github-action-benchmark.json, bencher.json: :mod:`dynapi_bench.export`)
 6. publish   all of it at once (:mod:`dynapi_bench.staging`): everything above is written
              into a staging folder; interrupted or failed, ``reports/`` stays as it was
 
@@ -28,7 +29,9 @@ from dynapi_bench.collect import side_results
 from dynapi_bench.counts import unavailable
 from dynapi_bench.environment import describe, of_python
 from dynapi_bench.errors import BenchError, ExitCode
+from dynapi_bench.export import write_exports
 from dynapi_bench.gating import wall_time_gates
+from dynapi_bench.history import history_frame, write_history
 from dynapi_bench.interrupts import committing
 from dynapi_bench.judge import judge
 from dynapi_bench.measure import (
@@ -46,7 +49,9 @@ from dynapi_bench.reference import BaseCommit, Baseline, Reference
 from dynapi_bench.render import render_markdown, render_table, summary
 from dynapi_bench.report import history, write_report
 from dynapi_bench.results import Results, Row, atomic_write_json, load_results, machine_id
+from dynapi_bench.shards import Shard, judge_shard, select
 from dynapi_bench.staging import Stage, staged
+from dynapi_bench.suite import UserSuite, require_same_suite
 from dynapi_bench.thresholds import Thresholds, load_thresholds
 from dynapi_bench.worktree import environments, prepare_base
 from framework.files import atomic_write_text
@@ -65,6 +70,8 @@ class RunOptions:
     reports: Path | None = None
     baselines: Path | None = None
     thresholds: Path | None = None
+    suite: UserSuite | None = None  # --suite: a user's suite, its KPIs only (baselines beside it)
+    shard: Shard | None = None  # --shard K/N: this job's part of a matrix (dynapi_bench.shards)
 
 
 class Progress:
@@ -103,9 +110,10 @@ class Untimed:
 
 
 def _start_counts(pool: ThreadPoolExecutor, plan: Plan) -> dict[str, list[Future[list[Row]]]]:
-    """Each side's counting processes, queued on ``pool``."""
+    """Each side's counting processes, queued on ``pool`` (a user's suite: the suite's alone)."""
     return {
-        side.name: [pool.submit(count_suite, plan, side), pool.submit(count_benchmarks, plan, side)]
+        side.name: [pool.submit(count_suite, plan, side)]
+        + ([pool.submit(count_benchmarks, plan, side)] if plan.suite is None else [])
         for side in plan.sides
     }
 
@@ -121,7 +129,7 @@ def _untimed(
     with ThreadPoolExecutor(max_workers=2) as pool:
         queued = counting if counting is not None else {}
         memory = {side.name: pool.submit(measure_memory, plan, side) for side in plan.sides}
-        profiles = pool.submit(profile_kpis, head, project.suite, reports / "profiles", plan.raw)
+        profiles = pool.submit(profile_kpis, plan, head, reports / "profiles")
         found = {name: job.result() for name, job in memory.items()}
         rows = {name: [row for job in jobs for row in job.result()] for name, jobs in queued.items()}
         written = profiles.result()
@@ -136,10 +144,12 @@ def without_counts(results: Results) -> Results:
     return replace(results, rows=tuple(row for row in results.rows if row.measure != "instructions"))
 
 
-def _skip_counts(sides: tuple[Side, ...], baseline: Baseline | None) -> tuple[str | None, Baseline | None]:
+def _skip_counts(
+    sides: tuple[Side, ...], baseline: Baseline | None, suite: UserSuite | None = None
+) -> tuple[str | None, Baseline | None]:
     """Why counts cannot be taken (printed once), and the baseline to judge against then:
     without its counts, so that they are not `missing` in the table."""
-    skipped = unavailable() or _predates_counts(sides)
+    skipped = unavailable() or _predates_counts(sides) or (suite.uncounted() if suite is not None else None)
     if skipped is None:
         return None, baseline
     print(skipped, flush=True)
@@ -173,7 +183,8 @@ def _measure(
     # is a gate as far as the self-test proved it: there the counts wait for it.
     beside = counts and (len(sides) == 1 or quick)
     counters = ThreadPoolExecutor(max_workers=1 if beside else 2)
-    what = f"benchmarks/ in {plan.processes} fresh processes{each}, each running the suite twice"
+    measured = f"{plan.suite.path} (timed by benchmarks/{plan.files[0]})" if plan.suite is not None else "benchmarks/"
+    what = f"{measured} in {plan.processes} fresh processes{each}, each running the suite twice"
     progress.step("timing", what + (" (counting beside them)" if beside else ""))
     try:
         counting = _start_counts(counters, plan) if beside else None
@@ -192,6 +203,15 @@ def _measure(
     return timing, untimed
 
 
+def _own_suite(options: RunOptions, thresholds: Thresholds, baselines: Path, *, counted: bool) -> None:
+    """A user's suite: its KPIs have rules (checked before measuring), and which rules and
+    which baselines judge it, said once."""
+    assert options.suite is not None
+    options.suite.require_rules(thresholds, counted=counted)
+    rules = "" if options.thresholds else " (the default: its suite KPIs; --thresholds FILE for your own)"
+    print(f"      thresholds {thresholds.path}{rules}; baselines {baselines}", flush=True)
+
+
 def run(project: Project, options: RunOptions) -> int:
     """Measure every KPI, judge it, write the reports; return the exit code."""
     reports = options.reports or project.reports
@@ -203,13 +223,20 @@ def run(project: Project, options: RunOptions) -> int:
 def _run(project: Project, options: RunOptions, thresholds: Thresholds, stage: Stage) -> int:
     """:func:`run`, writing into ``stage`` and publishing it at the end."""
     out = stage.path
-    baselines = options.baselines or project.baselines
+    baselines = options.baselines or (options.suite.baselines if options.suite is not None else project.baselines)
     baseline = None if options.against else _baseline(baselines)
+    if baseline is not None:
+        require_same_suite(options.suite, baseline.results)
     wall_time = wall_time_gates(baselines / machine_id() / "selftest") if options.against else {}
     sides, base_sha = _sides(project, options.against)
-    plan = Plan.for_run(sides, out / "raw", quick=options.quick)
+    work = select(options.shard, sides, out / "raw") if options.shard is not None else None
+    plan = Plan.for_run(sides, out / "raw", quick=options.quick, suite=options.suite, shard=work)
     progress = Progress(3)
-    skipped, baseline = _skip_counts(sides, baseline)
+    if options.suite is not None:
+        print(f"your suite: {options.suite.describe()}", flush=True)
+    skipped, baseline = _skip_counts(sides, baseline, options.suite)
+    if options.suite is not None:
+        _own_suite(options, thresholds, baselines, counted=skipped is None)
     timing, untimed = _measure(plan, project, out, progress, counts=skipped is None, quick=options.quick)
     progress.step(
         "write and judge",
@@ -224,6 +251,8 @@ def _run(project: Project, options: RunOptions, thresholds: Thresholds, stage: S
             untimed.counts.get(side.name, []),
             environment=describe() if side.python == sys.executable else of_python(side.python),
             quick=plan.quick,
+            **({"suite": options.suite.info()} if options.suite is not None else {}),
+            **({"shard": work.info(against=options.against, quick=options.quick, gated=options.gated)} if work else {}),
         )
         for side in sides
     }
@@ -240,17 +269,23 @@ def _run(project: Project, options: RunOptions, thresholds: Thresholds, stage: S
         else baseline
     )
     try:
-        judgement = judge(results["head"], thresholds, reference, gated=options.gated)
+        judgement = (
+            judge_shard(work, results["head"], thresholds, reference, gated=options.gated)
+            if work is not None
+            else judge(results["head"], thresholds, reference, gated=options.gated)
+        )
     except BenchError:
         with committing():
             stage.publish()  # the results, without a verdict
         raise
     paths = [p.path for p in untimed.profiles]
-    series, notes = history(baselines, results["head"], thresholds)
+    # A shard's levels are of its part of each KPI's cases: its history shows the baselines only.
+    frame, notes = history_frame(baselines, results["head"] if work is None else None, thresholds)
     atomic_write_json(out / "summary.json", summary(judgement))
     atomic_write_text(out / "summary.md", render_markdown(judgement, paths))
-    written += [out / "summary.json", out / "summary.md"]
-    written.append(write_report(out, judgement, series, paths, notes=notes))
+    written += [out / "summary.json", out / "summary.md", *write_exports(judgement, out)]
+    written.append(write_report(out, judgement, history(frame, results["head"].machine), paths, notes=notes))
+    written.append(write_history(out, frame, thresholds, notes=notes))
     with committing():  # whole or not at all: the reports, then the baseline
         stage.publish()
         saved = save_baseline(results["head"], baselines) if options.save_baseline else None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dynapi_bench.errors import PassError
 from dynapi_bench.measure import MemoryOutput, pytest_cmd, spawn
-from dynapi_bench.plan import Side
+from dynapi_bench.plan import Plan, Side
 from dynapi_bench.protocol import PROFILE_ENV
 
 __all__ = ["PROFILED", "Profile", "flamegraphs", "profile_kpis"]
@@ -52,17 +52,22 @@ def _pyinstrument(side: Side, target: Path, *pytest_args: str) -> list[str]:
     ]
 
 
-def profile_kpis(side: Side, suite: Path, out: Path, raw: Path) -> list[Profile]:
-    """``out/<kpi>.html`` for every profiled KPI and for ``test_execution`` (the suite)."""
+def profile_kpis(plan: Plan, side: Side, out: Path) -> list[Profile]:
+    """``out/<kpi>.html`` for every profiled KPI and for ``test_execution`` (the suite); for a
+    user's suite (``plan.suite``) only ``test_execution``, in the folder that suite runs in."""
     out.mkdir(parents=True, exist_ok=True)
     runs = {
         kpi: _pyinstrument(side, out / f"{kpi}.html", "-q", str(side.benchmarks / file), "--benchmark-disable")
-        for kpi, file in PROFILED.items()
+        for kpi, file in (PROFILED.items() if plan.suite is None else ())
     }
-    runs["test_execution"] = _pyinstrument(side, out / "test_execution.html", "-q", str(suite))
+    suite, cwd = plan.suite_run(side)
+    runs["test_execution"] = _pyinstrument(side, out / "test_execution.html", "-q", *suite)
+    if plan.shard is not None:  # a shard writes its share of the profiles
+        runs = {kpi: runs[kpi] for kpi in plan.shard.profiled(list(runs))}
     for kpi, cmd in runs.items():
-        log = raw / f"profile-{kpi}.log"
-        if spawn(cmd, log, env=side.environ(**{PROFILE_ENV: PROFILE_SECONDS}), cwd=side.root).returncode != 0:
+        log = plan.raw / f"profile-{kpi}.log"
+        where = cwd if kpi == "test_execution" else side.root
+        if spawn(cmd, log, env=side.environ(**{PROFILE_ENV: PROFILE_SECONDS}), cwd=where).returncode != 0:
             raise PassError(f"profiling {kpi} failed; see {log}")
     return [Profile(f"{out.name}/{kpi}.html", kpi) for kpi in runs]
 

@@ -11,16 +11,21 @@ __all__ = [
     "COUNT_ENV",
     "COUNT_ITERATIONS",
     "COUNT_SLICE",
+    "COUNT_SLICE_ENV",
     "MEMORY_ENV",
     "MEMORY_FILE",
     "PROFILE_ENV",
     "RECORD_DIR_ENV",
+    "SUITE_ENV",
     "SUITE_FILE",
     "TIME_ENV",
 ]
 
 RECORD_DIR_ENV = "DYNAPI_RECORD_DIR"  # where a benchmark process leaves its suite recordings
 SUITE_FILE = "suite-{run}.json"  # one recorder JSON per run of the dynamic suite, in RECORD_DIR_ENV
+# A user's suite measured instead of tests/integration (``dynapi-bench run --suite``): JSON
+# {"args": [its path, the plugin's options], "cwd": the folder its processes start in}.
+SUITE_ENV = "DYNAPI_SUITE"
 CONTENDER_FILE = "contender-{name}.json"  # one same-run comparison's per-round values (benchmarks/test_contenders.py)
 MEMORY_FILE = "memory.json"  # the memory pass's per-test peaks, in RECORD_DIR_ENV (captures beside it)
 # Counting under callgrind (dynapi_bench.callgrind): the JSON file a counted process writes its
@@ -31,6 +36,7 @@ MEMORY_FILE = "memory.json"  # the memory pass's per-test peaks, in RECORD_DIR_E
 COUNT_ENV = "DYNAPI_COUNT_SPANS"
 COUNT_ITERATIONS = 20
 COUNT_SLICE = 4  # the suite counts the tests whose node id hashes to 0 modulo this
+COUNT_SLICE_ENV = "DYNAPI_COUNT_SLICE"  # another modulus (1: every test; a user's suite is counted whole)
 # Seconds each benchmark repeats its workload under a profiler, with no timing (pytest-benchmark
 # pauses any profiler while it measures, so profiles cannot run through it).
 PROFILE_ENV = "DYNAPI_PROFILE_SECONDS"

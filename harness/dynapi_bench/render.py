@@ -17,13 +17,15 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from dynapi_bench.judge import Judgement
+from dynapi_bench.judge import Judgement, Verdict
 from dynapi_bench.reference import Reference
+from dynapi_bench.units import dimension
 
 __all__ = [
     "change_text",
     "kpi_lines",
     "moved_functions",
+    "profiles_of",
     "reference_header",
     "render_markdown",
     "render_table",
@@ -240,18 +242,55 @@ def _md(text: Any) -> str:
 _ENV.filters["md"] = _md
 
 
+def profiles_of(kpi: str, unit: str, profiles: Sequence[str]) -> list[tuple[str, str]]:
+    """The profiles of one KPI: named after it, and memray's flame graphs for a memory KPI."""
+    found = []
+    for p in profiles:
+        stem = Path(p).stem
+        if stem == kpi or stem.startswith(f"{kpi}-") or (dimension(unit) == "memory" and stem.startswith("memray-")):
+            found.append((stem, p))
+    return found
+
+
+_ATTENTION = (Verdict.FAIL, Verdict.REGRESSION, Verdict.INCONCLUSIVE, Verdict.MISSING, Verdict.WARN)
+
+
+def headline(j: Judgement) -> str:
+    """The verdict in one line: how many KPIs need a look, and which, with their change."""
+    lines = kpi_lines(j)
+    flagged = [line for line in lines if Verdict(line["verdict"]) in _ATTENTION]
+    if not flagged:
+        improved = sum(line["verdict"] == Verdict.IMPROVED for line in lines)
+        return f"{len(lines)} KPIs hold" + (f", {improved} improved" if improved else "")
+    counts = pd.Series([line["verdict"] for line in flagged]).value_counts()
+    order = [v.value for v in _ATTENTION if v.value in counts]
+    named = ", ".join(
+        f"{line['kpi']} {line['change'] if line['change'] != '-' else line['value'] + ' ' + line['unit']}"
+        for line in sorted(flagged, key=lambda line: -Verdict(line["verdict"]).severity)
+    )
+    tally = ", ".join(f"{counts[v]} {v}" for v in order)
+    return f"{tally} of {len(lines)} KPIs: {named}"
+
+
 def render_markdown(j: Judgement, profiles: Sequence[str] = ()) -> str:
-    """``reports/summary.md``: one table a reviewer reads in ten seconds, under the sentence
-    naming the reference and its test, and links to the profiles (paths relative to it)."""
+    """``reports/summary.md``: one table a reviewer reads in ten seconds (the KPIs that need a
+    look first, each with its change, its interval against a base commit, the one line that
+    explains it and links to its profiles), then how it was judged, folded. Paths of profiles
+    are relative to the file."""
     ref = j.reference
+    lines = sorted(
+        (line | {"profiles": profiles_of(line["kpi"], line["unit"], profiles)} for line in kpi_lines(j)),
+        key=lambda line: -Verdict(line["verdict"]).severity,  # stable: the judge's order within a verdict
+    )
     return render_template(
         "summary.md.j2",
         verdict=j.verdict.value,
+        headline=headline(j),
         describe=j.describe(),
         notes=j.notes,
         reference=reference_header(ref) if ref is not None else None,
         head=ref.head if ref is not None else "value",
-        lines=kpi_lines(j),
+        lines=lines,
         moved=moved_functions(j),
         profiles=[(Path(p).stem, p) for p in profiles],
     )

@@ -21,14 +21,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from dynapi_bench.baselines import saved_baselines
-from dynapi_bench.errors import BenchError
+from dynapi_bench.history import THIS_RUN
 from dynapi_bench.judge import Judgement
 from dynapi_bench.reference import Reference
-from dynapi_bench.render import change_text, kpi_lines, moved_functions, reference_header, render_template
-from dynapi_bench.results import Results, load_results
-from dynapi_bench.thresholds import Thresholds
-from dynapi_bench.units import dimension, scale
+from dynapi_bench.render import (
+    change_text,
+    kpi_lines,
+    moved_functions,
+    profiles_of,
+    reference_header,
+    render_template,
+)
 from framework.files import atomic_write_text
 
 __all__ = [
@@ -36,13 +39,12 @@ __all__ = [
     "distribution_plot",
     "history",
     "history_plot",
-    "kpi_levels",
     "reference_label",
     "render_template",
     "write_report",
 ]
 
-History = dict[str, list[tuple[str, float]]]  # KPI -> (baseline label, deciding-row value), oldest first
+History = dict[str, list[tuple[str, float]]]  # KPI -> (commit and date, level), oldest first
 
 _RUN, _REFERENCE = "#4c9be8", "#bbbbbb"
 
@@ -100,34 +102,14 @@ def distribution_plot(rows: pd.DataFrame, unit: str, target: float, threshold: f
     return _svg(fig)
 
 
-def kpi_levels(results: Results, thresholds: Thresholds) -> dict[str, float]:
-    """Each KPI's level in its unit: the geometric mean of its cases' values, so that runs
-    with different deciding rows stay comparable in a history."""
-    levels = {}
-    for kpi in results.kpis:
-        rule = thresholds.kpis.get(kpi)
-        values = [r.value for r in results.rows if r.kpi == kpi and r.value > 0]
-        if rule is not None and values:
-            levels[kpi] = float(np.exp(np.mean(np.log(values)))) / scale(rule.unit)
-    return levels
-
-
-def history(baselines_dir: Path, run: Results, thresholds: Thresholds) -> tuple[History, list[str]]:
-    """Each KPI's level (:func:`kpi_levels`) in every saved baseline of the run's machine
-    kind, oldest first, then this run's; and notes on the files skipped."""
-    notes: list[str] = []
+def history(frame: pd.DataFrame, machine: str) -> History:
+    """Each KPI's levels on ``machine`` (rows of :func:`~dynapi_bench.history.history_frame`):
+    its stored baselines, oldest first, labelled by commit and date, then ``this run``."""
     series: History = {}
-    points = []
-    for path in saved_baselines(baselines_dir, run.machine):
-        try:
-            points.append((path.name[:16], kpi_levels(load_results(path), thresholds)))
-        except BenchError as exc:
-            notes.append(f"history skips {path.name}: {exc}")
-    points.append(("this run", kpi_levels(run, thresholds)))
-    for label, levels in points:
-        for kpi, level in levels.items():
-            series.setdefault(kpi, []).append((label, level))
-    return series, notes
+    for r in frame[frame["machine"] == machine].to_dict("records"):
+        label = THIS_RUN if r["source"] == THIS_RUN else str(r["label"])
+        series.setdefault(str(r["kpi"]), []).append((label, float(r["value"])))
+    return series
 
 
 def history_plot(points: list[tuple[str, float]], unit: str, threshold: float) -> str:
@@ -143,16 +125,6 @@ def history_plot(points: list[tuple[str, float]], unit: str, threshold: float) -
     ax.set_ylim(bottom=0, top=top)
     ax.tick_params(axis="x", labelsize=7, rotation=20)
     return _svg(fig)
-
-
-def _profiles_of(kpi: str, unit: str, profiles: Sequence[str]) -> list[tuple[str, str]]:
-    """The profiles of one KPI: named after it, and memray's flame graphs for a memory KPI."""
-    found = []
-    for p in profiles:
-        stem = Path(p).stem
-        if stem == kpi or stem.startswith(f"{kpi}-") or (dimension(unit) == "memory" and stem.startswith("memray-")):
-            found.append((stem, p))
-    return found
 
 
 def _row_lines(j: Judgement, rows: pd.DataFrame) -> list[dict[str, Any]]:
@@ -199,9 +171,9 @@ def write_report(
                 "description": rule.description,
                 "plot": distribution_plot(rows, rule.unit, rule.target, rule.threshold, label),
                 "history": history_plot(points, rule.unit, rule.threshold),
-                "history_count": sum(label != "this run" for label, _ in points),
+                "history_count": sum(label != THIS_RUN for label, _ in points),
                 "rows": _row_lines(j, rows),
-                "profiles": _profiles_of(line["kpi"], rule.unit, profiles),
+                "profiles": profiles_of(line["kpi"], rule.unit, profiles),
             }
         )
     html = render_template(

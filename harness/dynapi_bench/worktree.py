@@ -24,7 +24,7 @@ from pathlib import Path
 from dynapi_bench import children
 from dynapi_bench.errors import WorktreeError
 
-__all__ = ["BaseTree", "discard", "environments", "prepare_base", "resolve_ref"]
+__all__ = ["BaseTree", "discard", "environment", "environments", "prepare_base", "resolve_ref"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,24 @@ def environments(base: BaseTree, repo: Path, cache: Path) -> tuple[str, str]:
     (the measured processes start there, and the working directory comes first on
     ``sys.path``), and nothing else differs. Otherwise each side gets an environment built
     alike, side by side (a nox virtualenv beside a plain venv differed 5% in peak RSS)."""
+    if _shares(base, repo):
+        return sys.executable, sys.executable
+    digest = hashlib.sha256(b"".join((repo / f).read_bytes() for f in _PROJECT_FILES)).hexdigest()[:12]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        base_env = pool.submit(_environment, base.ref, base.sha, base.path, cache)
+        head_env = pool.submit(_environment, "HEAD", f"head-{digest}", repo.resolve(), cache)
+        return str(base_env.result()), str(head_env.result())
+
+
+def environment(base: BaseTree, repo: Path, cache: Path) -> str:
+    """The Python of ``base`` alone (a commit bisect probes): this one where it can run it, as
+    in :func:`environments`, else the commit's own, built and kept under ``.bench/envs/``."""
+    return sys.executable if _shares(base, repo) else str(_environment(base.ref, base.sha, base.path, cache))
+
+
+def _shares(base: BaseTree, repo: Path) -> bool:
+    """Whether this environment runs ``base`` as its own would: the same declared dependencies
+    and the same ``harness/`` as the working tree ``repo`` (whose harness this one imports)."""
     same = all(_read(base.path / f) == _read(repo / f) for f in _PROJECT_FILES)
     # The harness (the protocol its benchmarks speak, the lockstep plugin) comes from this
     # environment: shared only when the base's harness/ is the same as the working tree's.
@@ -108,13 +126,7 @@ def environments(base: BaseTree, repo: Path, cache: Path) -> tuple[str, str]:
         _git(repo, "diff", "--quiet", base.sha, "--", "harness").returncode == 0
         and not _git(repo, "ls-files", "--others", "--exclude-standard", "--", "harness").stdout.strip()
     )
-    if same and same_harness and _imports_from(sys.executable, base.path):
-        return sys.executable, sys.executable
-    digest = hashlib.sha256(b"".join((repo / f).read_bytes() for f in _PROJECT_FILES)).hexdigest()[:12]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        base_env = pool.submit(_environment, base.ref, base.sha, base.path, cache)
-        head_env = pool.submit(_environment, "HEAD", f"head-{digest}", repo.resolve(), cache)
-        return str(base_env.result()), str(head_env.result())
+    return same and same_harness and _imports_from(sys.executable, base.path)
 
 
 def _read(path: Path) -> bytes | None:

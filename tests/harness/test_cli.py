@@ -78,7 +78,7 @@ def test_unknown_option(argv: list[str], capsys: pytest.CaptureFixture[str]) -> 
 def test_unknown_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     assert usage_error(["bench"], capsys) == (
         "dynapi-bench: error: argument command: invalid choice: 'bench' "
-        "(choose from 'run', 'check', 'selftest', 'profile'); see dynapi-bench --help\n"
+        "(choose from 'run', 'check', 'selftest', 'profile', 'bisect', 'history', 'export', 'merge'); see dynapi-bench --help\n"
     )
 
 
@@ -93,7 +93,7 @@ def test_help_is_not_taken_for_run(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert caught.value.code == 0
     out = capsys.readouterr().out
-    assert "{run,check,selftest,profile}" in out
+    assert "{run,check,selftest,profile,bisect,history,export,merge}" in out
 
 
 # -- run: what the options become ---------------------------------------------------------------------

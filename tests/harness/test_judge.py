@@ -534,6 +534,19 @@ def test_a_changed_environment_reports_counts(count_rules: Thresholds) -> None:
     assert any("jsonschema-rs 0.29.1 -> 0.30.0; instruction counts are reported, not gated" in n for n in j.notes)
 
 
+def test_counts_of_another_interpreter_are_reported_not_gated(count_rules: Thresholds) -> None:
+    """A baseline another Python made (a patch release; another minor has its own machine id,
+    unless DYNAPI_MACHINE_ID names one): the count's +5% is shown, and fails only like for like."""
+    env = {"python": "CPython 3.11.7", "build": "b", "compiler": "c", "packages": {"jsonschema-rs": "0.29.1"}}
+    other = {**env, "python": "CPython 3.11.9"}
+    j = judge(counted_run("head", 1.05, env=other), count_rules, Baseline(counted_run("base", env=env)))
+    assert verdicts(j)["data_generation_instructions"] == "regression"
+    assert j.failed == []
+    assert j.environment == ["python CPython 3.11.7 -> CPython 3.11.9"]
+    same = judge(counted_run("head", 1.05, env=env), count_rules, Baseline(counted_run("base", env=env)))
+    assert same.failed == ["data_generation_instructions"]
+
+
 def test_counts_against_a_base_commit_and_where_they_moved(count_rules: Thresholds) -> None:
     j = judge(counted_run("head", 1.03), count_rules, BaseCommit(counted_run("base"), "HEAD~1", "f" * 40, quick=True))
     assert j.failed == ["data_generation_instructions"]

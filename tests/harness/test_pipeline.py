@@ -17,6 +17,7 @@ import pytest
 
 from dynapi_bench import pipeline
 from dynapi_bench.baselines import save_baseline
+from dynapi_bench.export import FILES, FORMATS, export_text
 from dynapi_bench.judge import judge
 from dynapi_bench.measure import MemoryOutput
 from dynapi_bench.pipeline import RunOptions, Untimed, _predates_counts, run, without_counts
@@ -106,6 +107,9 @@ def test_a_run_publishes_its_whole_set_and_prints_the_published_paths(
     options = RunOptions(reports=reports, baselines=reports.parent / "baselines", thresholds=thresholds_file)
     assert run(Project(reports.parent), options) == 0
     assert sorted(p.name for p in reports.iterdir()) == [
+        "bencher.json",
+        "github-action-benchmark.json",
+        "history.html",
         "index.html",
         "profiles",
         "raw",
@@ -116,6 +120,9 @@ def test_a_run_publishes_its_whole_set_and_prints_the_published_paths(
     assert [str(p.relative_to(reports)) for p in (reports / "raw").rglob("*.log")] == ["raw/head/timing-0/pytest.log"]
     assert json.loads((reports / "results.json").read_text())["commit_info"]["id"] == "commit1"
     assert "(profiles/config_load.html)" in (reports / "summary.md").read_text()  # relative: valid once published
+    judged = judge(synthetic(seed=1), load_thresholds(thresholds_file))  # no baseline stored: thresholds only
+    for fmt in FORMATS:  # the exports of the rows judged in memory
+        assert (reports / FILES[fmt]).read_text() == export_text(judged, fmt)
     out = capsys.readouterr().out
     assert f"{reports.resolve() / 'results.json'}, {reports.resolve() / 'summary.json'}" in out
     assert PREFIX not in out  # no staging path is ever shown

@@ -201,33 +201,52 @@ def test_markdown_against_a_baseline(thresholds: Thresholds, baseline: Baseline)
     j = against_baseline(thresholds, baseline)
     md = render_markdown(j, ["profiles/data_generation.html", "profiles/config_load.html"])
     lines = md.splitlines()
-    assert lines[0] == "## dynapi-bench: WARN"
-    assert lines[2].startswith("Baseline 20261126T000000Z-base000.json (commit base000, 2026-11-27T10:00:00, ")
-    assert "Mann-Whitney U" in lines[2]
-    assert "sign test" not in md
-    table = lines[lines.index("| KPI | case | baseline | value | change | verdict | gate | why |") :]
+    assert lines[0] == "## dynapi-bench: WARN"  # wall time of a KPI gated beyond x1.6 only
+    assert lines[2] == "**1 regression of 3 KPIs: config_load +20.0%**"
+    table = lines[lines.index("| KPI | baseline | value | change | verdict | why | profile |") :]
     assert table[1:4] == [
-        "|:--|:--|--:|--:|:--|:--|:--|:--|",
-        "| config_load | `config_load[v1]` | 4 ms | 4.8 ms | +20.0% | **REGRESSION** | wall time: beyond x1.6 only | "
-        "x1.200 > allowed +10%, significant (p=0 < 0.01) |",
-        "| data_generation | `gen[pet]` | 0.004 ms | 0.004 ms | +0.0% | **PASS** | wall time: beyond x1.6 only |  |",
+        "|:--|--:|--:|:--|:--|:--|:--|",
+        "| config_load `config_load[v1]` | 4 ms | 4.8 ms | +20.0% | **REGRESSION** | "
+        "x1.200 > allowed +10%, significant (p=0 < 0.01) | [config_load](profiles/config_load.html) |",
+        "| data_generation `gen[pet]` | 0.004 ms | 0.004 ms | +0.0% | **PASS** |  | "
+        "[data_generation](profiles/data_generation.html) |",
     ]
+    folded = md[md.index("<details><summary>How this was judged</summary>") : md.index("</details>")]
+    assert "Baseline 20261126T000000Z-base000.json (commit base000, 2026-11-27T10:00:00, " in folded
+    assert "Mann-Whitney U" in folded
+    assert "| config_load | 50 ms | 100 ms | wall time: beyond x1.6 only |" in folded
+    assert "sign test" not in md
     assert lines[-1] == (
         "Profiles: [data_generation](profiles/data_generation.html), [config_load](profiles/config_load.html)"
     )
 
 
+def test_markdown_puts_what_needs_a_look_first(thresholds: Thresholds, baseline: Baseline) -> None:
+    slow = Results(
+        rows=(*side("head111").rows[:2], Row("memory_per_test", "memory[v1]", np.full(3, 6e7), "memory")),
+        machine="test-machine",
+        commit="head111",
+        datetime="2026-11-27T10:00:00+00:00",
+    )
+    md = render_markdown(judge(slow, thresholds, baseline))
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "**" in line]
+    assert [row.split()[1] for row in rows] == ["memory_per_test", "config_load", "data_generation"]
+    assert md.splitlines()[2].startswith("**1 fail of 3 KPIs: memory_per_test ")
+
+
 def test_markdown_against_a_base_commit(thresholds: Thresholds) -> None:
     j = against_base(thresholds)
     md = render_markdown(j)
-    assert md.splitlines()[2].startswith(f"Base main (commit {SHA[:12]}) measured in this run")
+    assert md.splitlines()[2] == "**1 regression of 3 KPIs: config_load x1.200 [1.200, 1.200]**"
+    assert f"Base main (commit {SHA[:12]}) measured in this run" in md
     assert "sign test" in md
     assert "Mann-Whitney U" not in md
-    assert "| KPI | case | base | head | change | verdict | gate | why |" in md
+    assert "| KPI | base | head | change | verdict | why | profile |" in md
     assert (
-        "| config_load | `config_load[v1]` | 4 ms | 4.8 ms | x1.200 [1.200, 1.200] | **REGRESSION** | "
-        "beyond +5%, significant | x1.200 > allowed +5%, significant (p=0 < 0.01) |"
+        "| config_load `config_load[v1]` | 4 ms | 4.8 ms | x1.200 [1.200, 1.200] | **REGRESSION** | "
+        "x1.200 > allowed +5%, significant (p=0 < 0.01) |  |"
     ) in md
+    assert "| config_load | 50 ms | 100 ms | beyond +5%, significant |" in md
     assert "Profiles" not in md
 
 
@@ -236,5 +255,6 @@ def test_markdown_without_reference_escapes_cells(thresholds: Thresholds) -> Non
     j.notes.append("a | b")
     md = render_markdown(j)
     assert "> a \\| b" in md
-    assert "| KPI | case | value | threshold | verdict | why |" in md
-    assert "| memory_per_test | `memory[v1]` | 0.06 MB | 50 MB | **PASS** |  |" in md
+    assert md.splitlines()[2] == "**3 KPIs hold**"
+    assert "| KPI | value | threshold | verdict | why | profile |" in md
+    assert "| memory_per_test `memory[v1]` | 0.06 MB | 50 MB | **PASS** |  |  |" in md

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dynapi_bench.history import history_frame, kpi_levels
 from dynapi_bench.judge import judge
 from dynapi_bench.reference import BaseCommit, Baseline
-from dynapi_bench.report import history, kpi_levels, render_template, write_report
+from dynapi_bench.report import history, render_template, write_report
 from dynapi_bench.results import Results, Row, load_results
 from dynapi_bench.thresholds import Thresholds, load_thresholds
 
@@ -52,7 +53,8 @@ def test_report_is_complete_and_offline(
     base = Baseline(load_results(baselines / MACHINE / "20260102T000000Z-c2.json"))
     run = synthetic(seed=9, factors={"data_generation": 2.0, "test_execution": 300})
     j = judge(run, thresholds, base)
-    series, notes = history(baselines, run, thresholds)
+    frame, notes = history_frame(baselines, run, thresholds)
+    series = history(frame, run.machine)
     assert notes == []
     reports = tmp_path / "reports"
     reports.mkdir()
@@ -117,11 +119,12 @@ def test_report_escapes_what_it_shows(synthetic: Synthetic, thresholds: Threshol
 
 def test_history_takes_each_kpis_level(baselines: Path, synthetic: Synthetic, thresholds: Thresholds) -> None:
     run = synthetic(seed=9, factors={"data_generation": 2.0})
-    series, notes = history(baselines, run, thresholds)
+    frame, notes = history_frame(baselines, run, thresholds)
+    series = history(frame, run.machine)
     assert notes == []
     assert set(series) == {"config_load", "data_generation", "response_validation", "test_execution", "memory_per_test"}
     labels = [label for label, _ in series["data_generation"]]
-    assert labels == ["20260100T000000Z", "20260101T000000Z", "20260102T000000Z", "this run"]
+    assert labels == ["commit0 2026-11-27", "commit1 2026-11-27", "commit2 2026-11-27", "this run"]
     # The level is the geometric mean of the KPI's cases, in its unit: the same figure for every point.
     newest = load_results(baselines / MACHINE / "20260102T000000Z-c2.json")
     assert series["data_generation"][2][1] == pytest.approx(kpi_levels(newest, thresholds)["data_generation"])
@@ -133,7 +136,8 @@ def test_history_takes_each_kpis_level(baselines: Path, synthetic: Synthetic, th
 def test_history_skips_an_unusable_baseline(baselines: Path, synthetic: Synthetic, thresholds: Thresholds) -> None:
     broken = baselines / MACHINE / "20260103T000000Z-bad.json"
     broken.write_text("{}")
-    series, notes = history(baselines, synthetic(seed=9), thresholds)
+    frame, notes = history_frame(baselines, synthetic(seed=9), thresholds)
+    series = history(frame, MACHINE)
     assert notes == [
         f"history skips 20260103T000000Z-bad.json: {broken}: no 'benchmarks' list; expected pytest-benchmark JSON (--benchmark-json)"
     ]
@@ -142,7 +146,8 @@ def test_history_skips_an_unusable_baseline(baselines: Path, synthetic: Syntheti
 
 def test_history_of_a_machine_without_baselines(baselines: Path, synthetic: Synthetic, thresholds: Thresholds) -> None:
     run = replace(synthetic(seed=9), machine="never-seen")
-    series, notes = history(baselines, run, thresholds)
+    frame, notes = history_frame(baselines, run, thresholds)
+    series = history(frame, run.machine)
     assert notes == []
     assert series
     assert all([label for label, _ in points] == ["this run"] for points in series.values())

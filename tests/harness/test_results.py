@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import platform
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ import numpy as np
 import pytest
 
 from dynapi_bench.errors import ResultsError
-from dynapi_bench.results import Results, Row, load_results
+from dynapi_bench.results import Results, Row, load_results, machine_id
 
 Factory = Callable[..., Path]
 
@@ -67,6 +69,16 @@ def test_entry_is_pytest_benchmark_shaped() -> None:
     assert entry["stats"]["data"] == [0.004, 0.008]  # per call: samples times items
     assert entry["stats"]["min"] == 0.004
     assert entry["extra_info"] == {"kpi": "config_load", "items": 2, "measure": "time"}
+
+
+def test_the_machine_id_names_the_python_so_each_minor_version_has_its_own_baselines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DYNAPI_MACHINE_ID", raising=False)
+    here = machine_id()
+    assert here.endswith(f"-py{sys.version_info.major}.{sys.version_info.minor}")
+    monkeypatch.setattr(platform, "python_version_tuple", lambda: ("3", "13", "0"))
+    assert machine_id() == here.rsplit("-py", 1)[0] + "-py3.13"  # another interpreter, another folder
 
 
 def test_duplicate_rows_in_memory() -> None:
