@@ -40,7 +40,7 @@ from framework.factory import DataFactory
 from framework.validator import ResponseValidator
 
 SUITES = ROOT / "benchmarks" / "suites"
-STARTUP_PAIRS = 6  # pairs of one-test processes per timing process
+STARTUP_PAIRS = 3  # pairs of one-test processes per timing process (after one run of each side)
 ROUNDS = 40  # rounds of an in-process comparison
 ROUND_SECONDS = 0.002  # about this long a batch of calls, each side
 VERSION = "v2"  # the version with every resource
