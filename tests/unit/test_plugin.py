@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
-import http.server
 import json
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -266,19 +263,6 @@ def test_in_process_client_and_one_event_loop(project: pytest.Pytester) -> None:
         """
     )
     project.runpytest().assert_outcomes(passed=4)
-
-
-@pytest.fixture
-def answering_url() -> Iterator[str]:
-    """A loopback HTTP server that answers every request (404), for the plugin's probe."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("layer", ["option", "env", "ini"])
