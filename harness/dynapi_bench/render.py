@@ -255,6 +255,14 @@ def profiles_of(kpi: str, unit: str, profiles: Sequence[str]) -> list[tuple[str,
 _ATTENTION = (Verdict.FAIL, Verdict.REGRESSION, Verdict.INCONCLUSIVE, Verdict.MISSING, Verdict.WARN)
 
 
+def _flagged(line: dict[str, Any]) -> str:
+    """Why a KPI is in the headline: its level against the bar it crossed (fail, warn), else
+    its change against the reference."""
+    if line["verdict"] in (Verdict.FAIL, Verdict.WARN) and line["why"]:
+        return str(line["why"])
+    return str(line["change"]) if line["change"] != "-" else f"{line['value']} {line['unit']}"
+
+
 def headline(j: Judgement) -> str:
     """The verdict in one line: how many KPIs need a look, and which, with their change."""
     lines = kpi_lines(j)
@@ -265,7 +273,7 @@ def headline(j: Judgement) -> str:
     counts = pd.Series([line["verdict"] for line in flagged]).value_counts()
     order = [v.value for v in _ATTENTION if v.value in counts]
     named = ", ".join(
-        f"{line['kpi']} {line['change'] if line['change'] != '-' else line['value'] + ' ' + line['unit']}"
+        f"{line['kpi']} {_flagged(line)}"
         for line in sorted(flagged, key=lambda line: -Verdict(line["verdict"]).severity)
     )
     tally = ", ".join(f"{counts[v]} {v}" for v in order)

@@ -231,7 +231,7 @@ def test_markdown_puts_what_needs_a_look_first(thresholds: Thresholds, baseline:
     md = render_markdown(judge(slow, thresholds, baseline))
     rows = [line for line in md.splitlines() if line.startswith("| ") and "**" in line]
     assert [row.split()[1] for row in rows] == ["memory_per_test", "config_load", "data_generation"]
-    assert md.splitlines()[2].startswith("**1 fail of 3 KPIs: memory_per_test ")
+    assert md.splitlines()[2] == "**1 fail of 3 KPIs: memory_per_test 60 MB > threshold 50**"
 
 
 def test_markdown_against_a_base_commit(thresholds: Thresholds) -> None:
