@@ -14,8 +14,10 @@ entry that cannot be read is ignored and written again.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import marshal
 import os
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -141,20 +143,44 @@ def _checked(path: Path, text: str) -> Any:
     return raw
 
 
-_RULE_FILES = ("rules.py", "safe_yaml.py", "model.py", "names.py", "version_config.schema.json", "../generators.py")
+_RULE_FILES = (
+    "loader.py",
+    "rules.py",
+    "safe_yaml.py",
+    "model.py",
+    "names.py",
+    "version_config.schema.json",
+    "../generators.py",
+)
+_CHECKERS = ("yaml", "jsonschema_rs")  # the parser, and the checker of the format and the metaschema
 _STAMP: list[bytes] = []
 
 
 def _rules_stamp() -> bytes:
-    """What decides whether a file passes: the framework's files that parse and check it. Part
-    of a cache key, so that an entry checked by other rules (another version) is not used."""
+    """What decides whether a file passes: the framework's files that parse and check it, the
+    installed PyYAML and jsonschema-rs, and the interpreter. Part of a cache key, so that an
+    entry checked by other rules (another version of any of them) is not used."""
     if not _STAMP:
-        here = Path(__file__).parent
-        digest = hashlib.blake2b(digest_size=16)
-        for name in _RULE_FILES:
-            digest.update((here / name).read_bytes())
-        _STAMP.append(digest.digest())
+        _STAMP.append(stamp_of(Path(__file__).parent))
     return _STAMP[0]
+
+
+def stamp_of(here: Path) -> bytes:
+    """:func:`_rules_stamp` for the config package at ``here``: its rule files' bytes, each
+    checker package's files (name, size, modification time: found, not imported) and the
+    interpreter's and marshal's versions."""
+    digest = hashlib.blake2b(repr((sys.version_info, marshal.version)).encode(), digest_size=16)
+    for name in _RULE_FILES:
+        digest.update((here / name).read_bytes())
+    for package in _CHECKERS:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            continue
+        for entry in sorted(os.scandir(Path(spec.origin).parent), key=lambda e: e.name):
+            if entry.is_file():
+                st = entry.stat()
+                digest.update(f"{package}/{entry.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return digest.digest()
 
 
 def _store(entry: Path, raw: Any) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import enum
 import math
 import os
+import shutil
 import statistics
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -316,16 +317,28 @@ class _Trees:
     project: Project
     folder: Path
     made: list[BaseTree] = field(default_factory=list)
+    environments: list[Path] = field(default_factory=list)
 
     def side(self, name: str, commit: Commit) -> Side:
         tree = prepare_base(commit.sha, self.project.root, self.folder)
         self.made.append(tree)
-        return Side(name, tree.path, environment(tree, self.project.root, self.project.cache))
+        before = set(self._envs())
+        python = environment(tree, self.project.root, self.project.cache)
+        # An environment built here installs this worktree, which goes at the end: it goes too
+        # (kept, a later --against of that commit would find it marked and import nothing).
+        self.environments += [env for env in self._envs() if env not in before]
+        return Side(name, tree.path, python)
+
+    def _envs(self) -> list[Path]:
+        folder = self.project.cache / "envs"
+        return sorted(folder.iterdir()) if folder.is_dir() else []
 
     def close(self) -> None:
         for tree in self.made:
             discard(self.project.root, tree.path)
         discard(self.project.root, self.folder)  # and anything a failed checkout left in it
+        for env in self.environments:
+            shutil.rmtree(env, ignore_errors=True)
 
 
 @contextmanager
@@ -420,7 +433,11 @@ class _Steps:
         if lacking:
             print(f"step {self.step:<3} {commit.line()}  skip: no {lacking} in this commit", flush=True)
             return Mark.SKIP
-        reading = self.readings[commit.sha] = self.measure.against_good(commit)
+        try:
+            reading = self.readings[commit.sha] = self.measure.against_good(commit)
+        except BenchError as exc:  # a commit that does not build or run, as a bisect meets: skipped
+            print(f"step {self.step:<3} {commit.line()}  skip: {exc}", flush=True)
+            return Mark.SKIP
         mark = self.mark(reading)
         print(f"step {self.step:<3} {commit.line()}  {self.figures(reading, mark, began)}", flush=True)
         return mark

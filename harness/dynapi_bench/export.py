@@ -1,12 +1,13 @@
 """A judged run in the formats dashboards read: github-action-benchmark's and Bencher's.
 
-One entry per KPI: the row its verdict is about, the line ``summary.md`` shows (a KPI
-missing from the run has no figure and no entry). Its name is the KPI and the case as
-the table shows it (``config_load_instructions/test_config_load_cold``; just the case
-where it already starts with the KPI's name: ``factory_ratio[v2-user]``). Its spread, where
-known, is the lowest and highest process median of that row (the processes are the unit
-of replication; a time row's value is the lowest of them); a row of one process, without
-processes, or a geometric mean of cases has none. Every KPI is smaller-is-better.
+One entry per judged row, with its own verdict (a row missing from the run has no figure
+and no entry): every case, so that each of a dashboard's series is one case from run to
+run (a KPI's deciding row, which ``summary.md`` shows, can change between runs). Its name is
+the KPI and the case as the tables show it (``config_load_instructions/test_config_load_cold``;
+just the case where it already starts with the KPI's name: ``factory_ratio[v2-user]``). Its
+spread, where known, is the lowest and highest process median of that row (the processes are
+the unit of replication; a time row's value is the lowest of them); a row of one process or
+without processes has none. Every KPI is smaller-is-better.
 
 - ``github-action-benchmark``: the ``customSmallerIsBetter`` tool's input, a JSON array of
   ``{name, unit, value, range?, extra?}``: value and unit as the KPI's (thresholds.yaml's
@@ -38,7 +39,6 @@ import numpy as np
 from dynapi_bench.errors import BenchError
 from dynapi_bench.judge import Judgement, judge
 from dynapi_bench.reference import Baseline
-from dynapi_bench.render import kpi_lines
 from dynapi_bench.results import Measure, load_results
 from dynapi_bench.thresholds import load_thresholds
 from dynapi_bench.units import scale
@@ -75,7 +75,7 @@ BENCHER_MEASURES: dict[Measure, tuple[str, float]] = {
 
 @dataclass(frozen=True)
 class Entry:
-    """One KPI's deciding row, in the KPI's unit; ``low`` and ``high`` its spread, if known."""
+    """One judged row, in its KPI's unit; ``low`` and ``high`` its spread, if known."""
 
     name: str
     kpi: str
@@ -90,29 +90,34 @@ class Entry:
     processes: int = 0
 
 
+def _case(name: str) -> str:
+    """A row's case as the tables show it: without its file, nor a count row's suffix."""
+    return name.removesuffix("::instructions").rsplit("::", 1)[-1]
+
+
 def entries(j: Judgement) -> list[Entry]:
-    """The KPIs of ``j`` as ``summary.md`` shows them, one entry each; a KPI without a figure
-    (``missing``) is left out."""
+    """Every judged row of ``j``, each under a name that stays the same from run to run (a
+    dashboard's series), with its own verdict; a row without a figure is left out."""
     measures = {row.kpi: row.measure for row in j.run.rows}  # one measure per KPI (the judge checks its unit)
     found = []
-    for k, line in zip(j.kpis.to_dict("records"), kpi_lines(j), strict=True):
-        value = float(k["value"])
+    for r in j.rows.to_dict("records"):
+        value = float(r["value"])
         if not math.isfinite(value):
             continue
-        kpi, case, unit = str(k["kpi"]), line["case"], str(k["unit"])
-        row = j.run.by_name.get(str(k["row"]))  # None for a geometric mean of cases
+        kpi, case, unit = str(r["kpi"]), _case(str(r["name"])), str(r["unit"])
+        row = j.run.by_name.get(str(r["name"]))
         medians = row.process / scale(unit) if row is not None and row.process is not None else np.empty(0)
         spread = len(medians) > 1
         found.append(
             Entry(
                 name=case if case.startswith(kpi) else f"{kpi}/{case}",
                 kpi=kpi,
-                row=str(k["row"]),
+                row=str(r["name"]),
                 measure=measures[kpi],
                 unit=unit,
                 value=value,
-                verdict=str(k["verdict"]),
-                why=str(k["why"]),
+                verdict=str(r["verdict"]),
+                why=str(r["why"]),
                 low=float(np.min(medians)) if spread else None,
                 high=float(np.max(medians)) if spread else None,
                 processes=len(medians),

@@ -72,7 +72,7 @@ def history_frame(baselines: Path, run: Results | None, thresholds: Thresholds) 
         except BenchError as exc:
             notes.append(f"history skips {item.name if isinstance(item, Path) else item}: {exc}")
             continue
-        label = f"{results.commit[:12]} {results.datetime[:10]}"
+        label = f"{results.commit[:12]} {results.datetime[:16].replace('T', ' ')}"  # two of one day stay two
         for kpi, value in kpi_levels(results, thresholds).items():
             records.append(
                 {
@@ -186,5 +186,10 @@ def stored_history(baselines: Path, reports: Path, thresholds: Thresholds) -> Pa
     frame, notes = history_frame(baselines, None, thresholds)
     if frame.empty:
         raise BenchError(f"{baselines}: no stored baselines; save one with `dynapi-bench run --save-baseline`")
-    reports.mkdir(parents=True, exist_ok=True)
-    return write_history(reports, frame, thresholds, notes=notes)
+    try:
+        reports.mkdir(parents=True, exist_ok=True)
+        return write_history(reports, frame, thresholds, notes=notes)
+    except OSError as exc:
+        raise BenchError(
+            f"{reports}: cannot write history.html ({exc.strerror}); name another --reports folder"
+        ) from None

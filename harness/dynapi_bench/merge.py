@@ -27,8 +27,9 @@ from dynapi_bench.collect import memory_rows
 from dynapi_bench.counts import TOP_FUNCTIONS
 from dynapi_bench.environment import changes
 from dynapi_bench.errors import BenchError, ResultsError
+from dynapi_bench.export import write_exports
 from dynapi_bench.gating import wall_time_gates
-from dynapi_bench.history import history_frame
+from dynapi_bench.history import history_frame, write_history
 from dynapi_bench.interrupts import committing
 from dynapi_bench.judge import Judgement, judge
 from dynapi_bench.measure import MemoryOutput
@@ -376,8 +377,10 @@ def _write(reports: Path, judgement: Judgement, shards: Sequence[ShardResults], 
         }
         atomic_write_json(out / "summary.json", {**summary(judgement), "merged": merged})
         atomic_write_text(out / "summary.md", render_markdown(judgement, []))
-        write_report(out, judgement, history(frame, judgement.run.machine), [], notes=notes)
+        written = [out / "results.json", out / "summary.json", out / "summary.md", *write_exports(judgement, out)]
+        written.append(write_report(out, judgement, history(frame, judgement.run.machine), [], notes=notes))
+        written.append(write_history(out, frame, judgement.thresholds, notes=notes))
         with committing():
             stage.publish()
-    for name in ("results.json", "summary.json", "summary.md", "index.html"):
-        print(f"wrote {stage.reports / name}")
+    for path in written:
+        print(f"wrote {stage.final(path)}")

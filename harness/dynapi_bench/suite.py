@@ -155,6 +155,8 @@ class UserSuite:
         """What results.json keeps of it: which suite, which config, which target."""
         return {
             "path": str(self.path),
+            # what identifies it across checkouts (a moved clone, a CI runner's folder)
+            "relative": self.path.relative_to(self.cwd).as_posix() if self.path.is_relative_to(self.cwd) else None,
             "version_config": str(self.version_config),
             "asgi_app": self.asgi_app,
             "api_url": self.api_url,
@@ -176,7 +178,7 @@ def _measured(info: object) -> tuple[str, bool] | None:
     """Which suite a run measured, and whether in-process: None for the project's own."""
     if not isinstance(info, dict):
         return None
-    return str(info.get("path")), info.get("api_url") is None
+    return str(info.get("relative") or info.get("path")), info.get("api_url") is None
 
 
 def require_same_suite(suite: UserSuite | None, baseline: Results) -> None:

@@ -32,7 +32,7 @@ from dynapi_bench.bisect import (
 )
 from dynapi_bench.cli import main
 from dynapi_bench.counts import unavailable
-from dynapi_bench.errors import BenchError
+from dynapi_bench.errors import BenchError, PassError
 from dynapi_bench.judge import Verdict
 from dynapi_bench.results import Results, Row
 from dynapi_bench.thresholds import Thresholds, load_thresholds
@@ -257,6 +257,8 @@ class FakeMeasure:
 
     def against_good(self, commit: Commit) -> Reading:
         self.measured.append(commit.subject)
+        if commit.subject.startswith("broken"):
+            raise PassError(f"the counting process of {commit.short} failed (exit 1); its log: raw/counts/pytest.log")
         factor = SLOW.get(commit.subject.split()[0], 1.0)
         return compare(counted(commit.short, pet=20_000.0 * factor), self.good, KPI, self.thresholds, interval=False)
 
@@ -329,6 +331,19 @@ def test_a_commit_without_the_benchmark_is_skipped(line_of: LineOf, capsys: pyte
     assert steps_of(out) == skipped_first
     assert re.search(r"^step 1 +[0-9a-f]{12}  gone 3 +skip: no benchmarks/counting.py in this commit$", out, re.M)
     assert f"first bad commit: {git(repo, 'rev-parse', 'HEAD~3')[:12]}" in out
+
+
+def test_a_commit_that_does_not_run_is_skipped_with_its_reason(
+    line_of: LineOf, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = line_of(["same 1", "same 2", "broken 3", "same 4", "slow 5", "slower 6"])
+    assert main(["bisect", "good", "HEAD", "--kpi", "data_generation"]) == 0
+    out = capsys.readouterr().out
+    assert ("1", "broken 3", "skip") in steps_of(out)
+    assert re.search(
+        r"^step 1 +[0-9a-f]{12}  broken 3 +skip: the counting process of \w+ failed \(exit 1\); its log", out, re.M
+    )
+    assert f"first bad commit: {git(repo, 'rev-parse', 'HEAD~1')[:12]}  slow 5" in out
 
 
 def test_skipped_commits_that_hide_the_answer_are_one_line_and_exit_2(

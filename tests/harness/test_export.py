@@ -219,10 +219,11 @@ def test_bencher_figures_are_in_each_measures_unit(judged: Judgement) -> None:
     }
 
 
-def test_each_kpi_shows_the_row_its_verdict_is_about(thresholds: Thresholds) -> None:
-    """Against a baseline: a KPI whose cases are each inconclusive but whose geometric mean is
-    beyond the KPI's large-change factor shows that mean (no spread: it is no one row's); a
-    KPI of the baseline missing from the run has no figure and no entry."""
+def test_every_judged_row_is_an_entry_under_a_name_that_stays(thresholds: Thresholds) -> None:
+    """Against a baseline: every case of a KPI is an entry of its own, with its own verdict,
+    named by its case (a dashboard's series stays one case from run to run), and so is the
+    cases' geometric mean the judge made (no spread: it is no one row's); a KPI of the baseline
+    missing from the run has no figure and no entry."""
     base = Results(
         rows=(
             Row("data_generation", "gen[a]", np.array([4e-6, 4.04e-6])),
@@ -244,15 +245,23 @@ def test_each_kpi_shows_the_row_its_verdict_is_about(thresholds: Thresholds) -> 
         "data_generation": "regression",
         "memory_per_test": "missing",
     }
-    (entry,) = entries(j)
-    assert (entry.name, entry.row, entry.verdict) == (
-        "data_generation[geomean of 2]",
-        "data_generation[geomean of 2]",
+    by_name = {e.name: e for e in entries(j)}
+    assert sorted(by_name) == ["data_generation/gen[a]", "data_generation/gen[b]", "data_generation[geomean of 2]"]
+    mean = by_name["data_generation[geomean of 2]"]
+    assert (mean.row, mean.verdict) == ("data_generation[geomean of 2]", "regression")
+    assert mean.value == pytest.approx(1.8 * np.sqrt(4.02e-3 * 5.025e-3))  # ms: the cases' geometric mean
+    assert (mean.low, mean.high) == (None, None)
+    assert by_name["data_generation/gen[a]"].value == pytest.approx(1.8 * 4.02e-3)  # the median of its samples
+    assert {by_name[n].verdict for n in ("data_generation/gen[a]", "data_generation/gen[b]")} <= {
+        "inconclusive",
         "regression",
+    }
+    assert sorted(bencher(j)) == sorted(by_name)
+    # the same rows judged again, slower still: the same names, so a dashboard's lines go on
+    slower = Results(
+        rows=tuple(Row(r.kpi, r.name, r.samples * 1.1) for r in head.rows), machine="m", commit="c", datetime=""
     )
-    assert entry.value == pytest.approx(1.8 * np.sqrt(4.02e-3 * 5.025e-3))  # ms: the cases' geometric mean
-    assert (entry.low, entry.high) == (None, None)
-    assert list(bencher(j)) == ["data_generation[geomean of 2]"]
+    assert sorted(e.name for e in entries(judge(slower, thresholds, Baseline(base)))) == sorted(by_name)
 
 
 def test_write_exports_names_the_files(judged: Judgement, tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ def test_the_page_reads_at_a_glance_and_offline(
     change = re.match(r"data_generation \S+ ms \+(\d+\.\d)% on the run before", card)
     assert change is not None
     assert 80 < float(change.group(1)) < 120  # x3 over x1.5: +100%, give or take the synthetic noise
-    assert "commit9 2026-11-27 (this run)" in shown
+    assert "commit9 2026-11-27 00:00 (this run)" in shown
     assert "a &lt;note&gt;" in page  # escaped
     assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="https?://', page)
     assert "<script" not in page
@@ -145,3 +145,16 @@ def test_the_history_command_renders_the_stored_baselines(
     assert err == [
         f"dynapi-bench: error: {tmp_path / 'none'}: no stored baselines; save one with `dynapi-bench run --save-baseline`"
     ]
+
+
+def test_a_history_that_cannot_be_written_is_one_line(
+    baselines: Path, thresholds_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    args = ["history", "--baselines", str(baselines), "--reports", str(taken), "--thresholds", str(thresholds_file)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"dynapi-bench: error: {taken}: cannot write history.html (")
+    assert err.endswith("); name another --reports folder\n")
+    assert taken.read_text() == "not a folder"

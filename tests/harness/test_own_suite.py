@@ -331,6 +331,11 @@ def test_a_baseline_of_another_suite_is_refused(suite: UserSuite, tmp_path: Path
         require_same_suite(suite, baseline())
     with pytest.raises(BenchError, match=r"but this run measures the project's own suite"):
         require_same_suite(None, baseline(suite=suite.info()))
+    # the same suite saved from another checkout (a moved clone, a CI runner's folder) is the same suite
+    elsewhere = {**suite.info(), "path": "/home/runner/work/project/mine"}
+    require_same_suite(suite, baseline(suite=elsewhere))
+    with pytest.raises(BenchError, match=r"a baseline of other \(in-process\)"):
+        require_same_suite(suite, baseline(suite={**elsewhere, "relative": "other"}))
 
 
 def test_a_run_reads_the_suites_baselines_and_records_the_suite(

@@ -124,7 +124,7 @@ def test_history_takes_each_kpis_level(baselines: Path, synthetic: Synthetic, th
     assert notes == []
     assert set(series) == {"config_load", "data_generation", "response_validation", "test_execution", "memory_per_test"}
     labels = [label for label, _ in series["data_generation"]]
-    assert labels == ["commit0 2026-11-27", "commit1 2026-11-27", "commit2 2026-11-27", "this run"]
+    assert labels == ["commit0 2026-11-27 00:00", "commit1 2026-11-27 00:00", "commit2 2026-11-27 00:00", "this run"]
     # The level is the geometric mean of the KPI's cases, in its unit: the same figure for every point.
     newest = load_results(baselines / MACHINE / "20260102T000000Z-c2.json")
     assert series["data_generation"][2][1] == pytest.approx(kpi_levels(newest, thresholds)["data_generation"])

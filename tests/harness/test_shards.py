@@ -319,6 +319,11 @@ def test_three_shards_merged_give_the_rows_and_verdicts_of_the_whole_run(
     assert [s["shard"] for s in summary["merged"]["shards"]] == ["1/3", "2/3", "3/3"]
     for page in ("summary.md", "index.html"):
         assert "merged from 3 shards" in (tmp_path / "merged" / page).read_text()
+    # the dashboards' exports and the history page, as a run writes them, of the merged verdict
+    exported = json.loads((tmp_path / "merged" / "github-action-benchmark.json").read_text())
+    assert {e["name"].split("/")[0].split("[")[0] for e in exported} == set(expected.kpis["kpi"])
+    assert set(json.loads((tmp_path / "merged" / "bencher.json").read_text())) == {e["name"] for e in exported}
+    assert "Every KPI over" in (tmp_path / "merged" / "history.html").read_text()
 
 
 def test_shards_against_a_base_keep_each_rows_own_base_and_say_so(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -215,6 +216,40 @@ def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
     cache.write_text("a file where the cache folder would be", encoding="utf-8")
     assert load_config(path, cache_dir=cache).get_supported_versions() == ["v1"]
     assert cache.read_text(encoding="utf-8").startswith("a file")
+
+
+def test_the_stamp_changes_with_every_file_that_decides(tmp_path: Path) -> None:
+    here = Path(loader.__file__).parent
+    copy = tmp_path / "framework" / "config"
+    copy.mkdir(parents=True)
+    for name in loader._RULE_FILES:
+        source = (here / name).resolve()
+        target = copy / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+    assert loader.stamp_of(copy) == loader.stamp_of(here)  # the files' bytes, not where they are
+    stamps = {loader.stamp_of(copy)}
+    for name in loader._RULE_FILES:
+        target = copy / name
+        original = target.read_bytes()
+        target.write_bytes(original + b"\n")
+        stamps.add(loader.stamp_of(copy))
+        target.write_bytes(original)
+    assert len(stamps) == 1 + len(loader._RULE_FILES)
+
+
+def test_the_stamp_changes_with_an_installed_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "site" / "checker_x"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "_native.so").write_bytes(b"version 1")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setattr(loader, "_CHECKERS", ("checker_x",))
+    here = Path(loader.__file__).parent
+    before = loader.stamp_of(here)
+    (package / "_native.so").write_bytes(b"version 2!")  # an upgrade rewrites the package's files
+    assert loader.stamp_of(here) != before
+    assert "checker_x" not in sys.modules  # found, never imported
 
 
 def test_entries_are_keyed_by_the_rules_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
