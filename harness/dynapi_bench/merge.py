@@ -33,6 +33,7 @@ from dynapi_bench.history import history_frame, write_history
 from dynapi_bench.interrupts import committing
 from dynapi_bench.judge import Judgement, judge
 from dynapi_bench.measure import MemoryOutput
+from dynapi_bench.pipeline import without_counts
 from dynapi_bench.reference import BaseCommit, Baseline, Reference
 from dynapi_bench.render import render_markdown, render_table, summary
 from dynapi_bench.report import history, write_report
@@ -311,8 +312,7 @@ def _without_counts(reference: Reference | None, run: Results) -> tuple[Referenc
     """As a run that could not count: a baseline without its counts when no shard counted."""
     if not isinstance(reference, Baseline) or any(row.measure == "instructions" for row in run.rows):
         return reference, []
-    rows = tuple(row for row in reference.results.rows if row.measure != "instructions")
-    return Baseline(replace(reference.results, rows=rows)), [
+    return Baseline(without_counts(reference.results)), [
         "no shard counted instructions: the baseline's counts are left out"
     ]
 
