@@ -39,6 +39,7 @@ import numpy as np
 from dynapi_bench.errors import BenchError
 from dynapi_bench.judge import Judgement, judge
 from dynapi_bench.reference import Baseline
+from dynapi_bench.render import case_of
 from dynapi_bench.results import Measure, load_results
 from dynapi_bench.thresholds import load_thresholds
 from dynapi_bench.units import scale
@@ -90,11 +91,6 @@ class Entry:
     processes: int = 0
 
 
-def _case(name: str) -> str:
-    """A row's case as the tables show it: without its file, nor a count row's suffix."""
-    return name.removesuffix("::instructions").rsplit("::", 1)[-1]
-
-
 def entries(j: Judgement) -> list[Entry]:
     """Every judged row of ``j``, each under a name that stays the same from run to run (a
     dashboard's series), with its own verdict; a row without a figure is left out."""
@@ -104,7 +100,7 @@ def entries(j: Judgement) -> list[Entry]:
         value = float(r["value"])
         if not math.isfinite(value):
             continue
-        kpi, case, unit = str(r["kpi"]), _case(str(r["name"])), str(r["unit"])
+        kpi, case, unit = str(r["kpi"]), case_of(str(r["name"])), str(r["unit"])
         row = j.run.by_name.get(str(r["name"]))
         medians = row.process / scale(unit) if row is not None and row.process is not None else np.empty(0)
         spread = len(medians) > 1

@@ -22,6 +22,7 @@ from dynapi_bench.reference import Reference
 from dynapi_bench.units import dimension
 
 __all__ = [
+    "case_of",
     "change_text",
     "kpi_lines",
     "moved_functions",
@@ -69,6 +70,11 @@ def change_text(reference: Reference | None, ratio: float, low: float, high: flo
     return reference.format_change(float(ratio) - 1, float(low), float(high))
 
 
+def case_of(row: str) -> str:
+    """A row's case as the tables show it: without its file, nor a count row's suffix."""
+    return row.removesuffix("::instructions").rsplit("::", 1)[-1]
+
+
 def kpi_lines(j: Judgement) -> list[dict[str, Any]]:
     """One formatted line per KPI (strings, as shown), plus its raw ``kpi`` and ``verdict``."""
     lines = []
@@ -80,7 +86,7 @@ def kpi_lines(j: Judgement) -> list[dict[str, Any]]:
                 "verdict": str(k["verdict"]),
                 "unit": str(k["unit"]),
                 "row": str(k["row"]),
-                "case": str(k["row"]).removesuffix("::instructions").rsplit("::", 1)[-1],  # without its file, as shown
+                "case": case_of(str(k["row"])),
                 "value": _fmt(k["value"]),
                 "target": _fmt(k["target"], "g"),
                 "threshold": _fmt(k["threshold"], "g"),
