@@ -34,13 +34,13 @@ import jsonschema_rs
 import pytest
 
 from benchmarks.conftest import ROOT
-from dynapi_bench.protocol import CONTENDER_FILE, COUNT_ENV, PROFILE_ENV, RECORD_DIR_ENV
+from dynapi_bench.protocol import CONTENDER_FILE, COUNT_ENV, PROFILE_ENV, RECORD_DIR_ENV, WARM_DIR_ENV
 from framework.config import VersionConfig
 from framework.factory import DataFactory
 from framework.validator import ResponseValidator
 
 SUITES = ROOT / "benchmarks" / "suites"
-STARTUP_PAIRS = 3  # pairs of one-test processes per timing process (after one run of each side)
+STARTUP_PAIRS = 3  # pairs of one-test processes per timing process (after one run of each side, once a run)
 ROUNDS = 40  # rounds of an in-process comparison
 ROUND_SECONDS = 0.002  # about this long a batch of calls, each side
 VERSION = "v2"  # the version with every resource
@@ -130,10 +130,14 @@ def _session_startup(tmp_path: Path) -> None:
     # which leaves what a first run leaves (pytest's cache, with the checked config, and the
     # assertion-rewritten bytecode of the test modules and of the plugin's package). Where
     # PYTHONDONTWRITEBYTECODE is set (this machine's environment) no process would keep either.
-    compileall.compile_dir(str(ROOT / "framework"), quiet=1)
-    caches = {which: tmp_path / f"cache-{which}" for which in ("framework", "handwritten")}
-    for which, cache in caches.items():
-        _one_test(which, cache, write_bytecode=True)
+    # The harness gives the run's timing processes one folder for this ($DYNAPI_WARM_DIR), so
+    # only the first of them pays for the first runs.
+    warm = Path(os.environ.get(WARM_DIR_ENV) or tmp_path)
+    caches = {which: warm / f"startup-cache-{which}" for which in ("framework", "handwritten")}
+    if not all(cache.is_dir() for cache in caches.values()):
+        compileall.compile_dir(str(ROOT / "framework"), quiet=1)
+        for which, cache in caches.items():
+            _one_test(which, cache, write_bytecode=True)
     differences = []
     for k in range(STARTUP_PAIRS):
         runs = {}

@@ -34,6 +34,7 @@ from dynapi_bench.protocol import (
     MEMORY_FILE,
     RECORD_DIR_ENV,
     SUITE_FILE,
+    WARM_DIR_ENV,
 )
 from dynapi_bench.results import Row
 
@@ -111,7 +112,8 @@ def _timing_launch(plan: Plan, side: Side, k: int) -> Launch:
         # directories races between processes that run side by side.
         f"--basetemp={folder / 'tmp'}",
     )
-    env = side.environ(**{RECORD_DIR_ENV: str(folder)}, **plan.suite_environ())
+    warm = plan.folder(side, "warm")  # emptied once a run, by measure_timing
+    env = side.environ(**{RECORD_DIR_ENV: str(folder), WARM_DIR_ENV: str(warm)}, **plan.suite_environ())
     return Launch(cmd, folder / "pytest.log", env=env, cwd=side.root)
 
 
@@ -125,6 +127,8 @@ def _read_json(path: Path, side: Side, what: str, log: Path) -> Any:
 def measure_timing(plan: Plan) -> dict[str, list[ProcessOutput]]:
     """Every timing process of every side, cycle after cycle; outputs per side in cycle order."""
     outputs: dict[str, list[ProcessOutput]] = {side.name: [] for side in plan.sides}
+    for side in plan.sides:
+        _fresh(plan.folder(side, "warm"))
     for k, order in enumerate(plan.cycles()):
         launches = [_timing_launch(plan, side, k) for side in order]
         for side, launch, finished in zip(order, launches, run_in_lockstep(launches), strict=True):

@@ -118,17 +118,27 @@ def _start_counts(pool: ThreadPoolExecutor, plan: Plan) -> dict[str, list[Future
     }
 
 
+def _start_memory(pool: ThreadPoolExecutor, plan: Plan) -> dict[str, Future[MemoryOutput]]:
+    """Each side's memory pass, queued on ``pool``."""
+    return {side.name: pool.submit(measure_memory, plan, side) for side in plan.sides}
+
+
 def _untimed(
-    plan: Plan, project: Project, reports: Path, counting: dict[str, list[Future[list[Row]]]] | None = None
+    plan: Plan,
+    project: Project,
+    reports: Path,
+    counting: dict[str, list[Future[list[Row]]]] | None = None,
+    memory: dict[str, Future[MemoryOutput]] | None = None,
 ) -> Untimed:
     """The memory passes and the profiles side by side on the two cores (memray counts
     allocations, which contention does not change; the profiles show shares of time), with
     the counting processes ``counting`` holds (callgrind counts instructions, which contention
-    does not change either); then the flamegraphs of head's."""
+    does not change either) and the memory passes ``memory`` holds if already queued; then the
+    flamegraphs of head's."""
     head = plan.sides[-1]
     with ThreadPoolExecutor(max_workers=2) as pool:
         queued = counting if counting is not None else {}
-        memory = {side.name: pool.submit(measure_memory, plan, side) for side in plan.sides}
+        memory = memory if memory is not None else _start_memory(pool, plan)
         profiles = pool.submit(profile_kpis, plan, head, reports / "profiles")
         found = {name: job.result() for name, job in memory.items()}
         rows = {name: [row for job in jobs for row in job.result()] for name, jobs in queued.items()}
@@ -185,9 +195,12 @@ def _measure(
     counters = ThreadPoolExecutor(max_workers=1 if beside else 2)
     measured = f"{plan.suite.path} (timed by benchmarks/{plan.files[0]})" if plan.suite is not None else "benchmarks/"
     what = f"{measured} in {plan.processes} fresh processes{each}, each running the suite twice"
-    progress.step("timing", what + (" (counting beside them)" if beside else ""))
+    progress.step("timing", what + (" (counting and the memory pass beside them)" if beside else ""))
     try:
+        # Beside the timing, the other core counts, then runs the memory pass (memray counts
+        # allocations, which the timing beside it does not change): a run's longest wait is shorter.
         counting = _start_counts(counters, plan) if beside else None
+        memory = _start_memory(counters, plan) if beside else None
         timing = measure_timing(plan)
         progress.done(f"{plan.processes * len(sides)} processes")
         if counts and not beside:
@@ -196,7 +209,7 @@ def _measure(
             "memory + counts + profiles" if counts else "memory + profiles",
             "the suite under memray; " + ("instructions under callgrind; " if counts else "") + "pyinstrument per KPI",
         )
-        untimed = _untimed(plan, project, out, counting)
+        untimed = _untimed(plan, project, out, counting, memory)
     finally:
         counters.shutdown(wait=True, cancel_futures=True)
     progress.done("profiles: " + ", ".join(f"{p.path} ({p.shows})" for p in untimed.profiles))

@@ -19,6 +19,7 @@ __all__ = [
     "SUITE_ENV",
     "SUITE_FILE",
     "TIME_ENV",
+    "WARM_DIR_ENV",
 ]
 
 RECORD_DIR_ENV = "DYNAPI_RECORD_DIR"  # where a benchmark process leaves its suite recordings
@@ -27,6 +28,9 @@ SUITE_FILE = "suite-{run}.json"  # one recorder JSON per run of the dynamic suit
 # {"args": [its path, the plugin's options], "cwd": the folder its processes start in}.
 SUITE_ENV = "DYNAPI_SUITE"
 CONTENDER_FILE = "contender-{name}.json"  # one same-run comparison's per-round values (benchmarks/test_contenders.py)
+# Where one side's timing processes keep what a first run leaves (pytest's caches and rewritten
+# bytecode for the start-up benchmark): the first process of the run warms it, the rest reuse it.
+WARM_DIR_ENV = "DYNAPI_WARM_DIR"
 MEMORY_FILE = "memory.json"  # the memory pass's per-test peaks, in RECORD_DIR_ENV (captures beside it)
 # Counting under callgrind (dynapi_bench.callgrind): the JSON file a counted process writes its
 # span labels to; each benchmark's workload is counted as one span of COUNT_ITERATIONS calls

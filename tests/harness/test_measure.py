@@ -48,6 +48,10 @@ def note(what):
 
 def test_config_load(benchmark):
     note("config_load")
+    warm = Path(os.environ["DYNAPI_WARM_DIR"])  # what this side's earlier processes of the run left
+    with open(os.environ["FAKE_EVENTS"] + ".warm", "a") as f:
+        f.write(f"{os.environ['FAKE_SIDE']} {RECORD.name} {warm} {sorted(p.name for p in warm.iterdir())}\\n")
+    (warm / RECORD.name).write_text("")
     assert MODE != "fail", "broken on purpose"
     benchmark.extra_info.update(kpi="config_load", side=os.environ["FAKE_SIDE"])
     benchmark(sum, [1, 2])
@@ -113,6 +117,9 @@ class LockstepRun:
         self.stale = self.plan.folder(self.a, "timing-0") / "suite-3.json"
         self.stale.parent.mkdir(parents=True)
         self.stale.write_text(json.dumps({"peak_rss_bytes": 1, "tests": {}, "run": 3, "folder": "stale"}))
+        self.stale_warm = self.plan.folder(self.a, "warm") / "timing-9"
+        self.stale_warm.parent.mkdir(parents=True)
+        self.stale_warm.write_text("")
         self.outputs = measure_timing(self.plan)
 
 
@@ -155,6 +162,16 @@ def test_benchmark_json_is_pytest_benchmarks(lockstep: LockstepRun) -> None:
     assert len(load["stats"]["data"]) >= 10  # --benchmark-save-data and the plan's minimum rounds
     assert "machine_info" in output.benchmark_json
     assert "commit_info" in output.benchmark_json
+
+
+def test_a_sides_processes_share_one_warm_folder_a_run(lockstep: LockstepRun) -> None:
+    """The start-up benchmark's first runs are paid once a run: each side's later processes
+    see what its first left, never another side's or an earlier run's."""
+    seen = Path(f"{lockstep.events}.warm").read_text().splitlines()
+    assert seen == [
+        f"{s.name} timing-{k} {lockstep.plan.folder(s, 'warm')} {['timing-0'] if k else []}"
+        for k, s in [(0, lockstep.a), (0, lockstep.b), (1, lockstep.b), (1, lockstep.a)]
+    ]
 
 
 def test_what_an_earlier_run_left_is_gone_not_read(lockstep: LockstepRun) -> None:

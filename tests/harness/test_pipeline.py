@@ -79,7 +79,7 @@ class FakePasses:
         return {"head": []}
 
     @staticmethod
-    def untimed(plan: Plan, project: Project, out: Path, counting: Any = None) -> Untimed:
+    def untimed(plan: Plan, project: Project, out: Path, counting: Any = None, memory: Any = None) -> Untimed:
         (out / "profiles").mkdir()
         (out / "profiles" / "config_load.html").write_text("a profile")
         return Untimed({"head": MemoryOutput({})}, {}, [Profile("profiles/config_load.html", "config_load")])
