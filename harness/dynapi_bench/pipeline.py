@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -118,31 +119,37 @@ def _start_counts(pool: ThreadPoolExecutor, plan: Plan) -> dict[str, list[Future
     }
 
 
-def _start_memory(pool: ThreadPoolExecutor, plan: Plan) -> dict[str, Future[MemoryOutput]]:
-    """Each side's memory pass, queued on ``pool``."""
-    return {side.name: pool.submit(measure_memory, plan, side) for side in plan.sides}
+@dataclass(frozen=True)
+class _Queued:
+    """The passes that measure no time, queued on a pool: counts, memory, then profiles."""
+
+    counting: dict[str, list[Future[list[Row]]]]
+    memory: dict[str, Future[MemoryOutput]]
+    profiles: Future[list[Profile]]
+
+
+def _queue_untimed(pool: ThreadPoolExecutor, plan: Plan, reports: Path, *, counts: bool) -> _Queued:
+    """Each side's counting processes (``counts``) and memory pass, then head's profiles, in
+    this order on ``pool`` (memray counts allocations, which contention does not change; the
+    profiles show shares of time; callgrind counts instructions, which it does not change either)."""
+    return _Queued(
+        _start_counts(pool, plan) if counts else {},
+        {side.name: pool.submit(measure_memory, plan, side) for side in plan.sides},
+        pool.submit(profile_kpis, plan, plan.sides[-1], reports / "profiles"),
+    )
 
 
 def _untimed(
-    plan: Plan,
-    project: Project,
-    reports: Path,
-    counting: dict[str, list[Future[list[Row]]]] | None = None,
-    memory: dict[str, Future[MemoryOutput]] | None = None,
+    plan: Plan, project: Project, reports: Path, queued: _Queued | None = None, *, counts: bool = False
 ) -> Untimed:
-    """The memory passes and the profiles side by side on the two cores (memray counts
-    allocations, which contention does not change; the profiles show shares of time), with
-    the counting processes ``counting`` holds (callgrind counts instructions, which contention
-    does not change either) and the memory passes ``memory`` holds if already queued; then the
-    flamegraphs of head's."""
+    """What the ``queued`` passes found (else queued here, on both cores), then the
+    flamegraphs of head's memory pass."""
     head = plan.sides[-1]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        queued = counting if counting is not None else {}
-        memory = memory if memory is not None else _start_memory(pool, plan)
-        profiles = pool.submit(profile_kpis, plan, head, reports / "profiles")
-        found = {name: job.result() for name, job in memory.items()}
-        rows = {name: [row for job in jobs for row in job.result()] for name, jobs in queued.items()}
-        written = profiles.result()
+        queued = queued if queued is not None else _queue_untimed(pool, plan, reports, counts=counts)
+        found = {name: job.result() for name, job in queued.memory.items()}
+        rows = {name: [row for job in jobs for row in job.result()] for name, jobs in queued.counting.items()}
+        written = queued.profiles.result()
     written += flamegraphs(head, found[head.name], reports / "profiles", plan.raw)
     for side in plan.sides:  # several MB a test; the flamegraphs are made
         shutil.rmtree(plan.folder(side, "memory") / "captures", ignore_errors=True)
@@ -192,26 +199,32 @@ def _measure(
     # --against gated only beyond the large-change factor). A full --against's wall-time A/B
     # is a gate as far as the self-test proved it: there the counts wait for it.
     beside = counts and (len(sides) == 1 or quick)
-    counters = ThreadPoolExecutor(max_workers=1 if beside else 2)
     measured = f"{plan.suite.path} (timed by benchmarks/{plan.files[0]})" if plan.suite is not None else "benchmarks/"
     what = f"{measured} in {plan.processes} fresh processes{each}, each running the suite twice"
-    progress.step("timing", what + (" (counting and the memory pass beside them)" if beside else ""))
+    progress.step("timing", what + (" (counts, memory and profiles beside them)" if beside else ""))
+    timed = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=2)
     try:
-        # Beside the timing, the other core counts, then runs the memory pass (memray counts
-        # allocations, which the timing beside it does not change): a run's longest wait is shorter.
-        counting = _start_counts(counters, plan) if beside else None
-        memory = _start_memory(counters, plan) if beside else None
-        timing = measure_timing(plan)
+        queued = None
+        if beside:
+            # One worker waits for the timing to end, so that beside it only the other core
+            # works: it counts, then runs the memory pass and the profiles; what is left when
+            # the timing ends runs on both cores.
+            pool.submit(timed.wait)
+            queued = _queue_untimed(pool, plan, out, counts=True)
+        try:
+            timing = measure_timing(plan)
+        finally:
+            timed.set()
         progress.done(f"{plan.processes * len(sides)} processes")
-        if counts and not beside:
-            counting = _start_counts(counters, plan)
         progress.step(
             "memory + counts + profiles" if counts else "memory + profiles",
             "the suite under memray; " + ("instructions under callgrind; " if counts else "") + "pyinstrument per KPI",
         )
-        untimed = _untimed(plan, project, out, counting, memory)
+        untimed = _untimed(plan, project, out, queued, counts=counts)
     finally:
-        counters.shutdown(wait=True, cancel_futures=True)
+        timed.set()
+        pool.shutdown(wait=True, cancel_futures=True)
     progress.done("profiles: " + ", ".join(f"{p.path} ({p.shows})" for p in untimed.profiles))
     return timing, untimed
 

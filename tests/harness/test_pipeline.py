@@ -79,7 +79,7 @@ class FakePasses:
         return {"head": []}
 
     @staticmethod
-    def untimed(plan: Plan, project: Project, out: Path, counting: Any = None, memory: Any = None) -> Untimed:
+    def untimed(plan: Plan, project: Project, out: Path, queued: Any = None, *, counts: bool = False) -> Untimed:
         (out / "profiles").mkdir()
         (out / "profiles" / "config_load.html").write_text("a profile")
         return Untimed({"head": MemoryOutput({})}, {}, [Profile("profiles/config_load.html", "config_load")])
@@ -169,3 +169,57 @@ def test_two_runs_saving_baselines_at_once_keep_both_and_publish_one_whole_set(
     who = (reports / "index.html").read_text()
     assert json.loads((reports / "results.json").read_text())["dynapi"]["who"] == who  # one run's set, not a mix
     assert not list(reports.glob(f"{PREFIX}*"))
+
+
+class Schedule:
+    """The passes of ``_measure`` replaced by jobs that log when they run: which jobs were
+    busy while the timing ran, and whether two ran at once after it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.lock = threading.Lock()
+        self.busy: set[str] = set()
+        self.timing_over = threading.Event()
+        self.beside_timing: list[set[str]] = []  # who was busy each time a job started during the timing
+        self.after: list[set[str]] = []
+        for name in ("count_suite", "count_benchmarks", "measure_memory", "profile_kpis"):
+            monkeypatch.setattr(pipeline, name, functools.partial(self.job, name))
+        monkeypatch.setattr(pipeline, "measure_timing", self.timing)
+        monkeypatch.setattr(pipeline, "flamegraphs", lambda *a, **k: [])
+
+    def job(self, name: str, plan: Plan, side: Side, *args: Any) -> Any:
+        with self.lock:
+            self.busy.add(f"{name} {side.name}")
+            (self.after if self.timing_over.is_set() else self.beside_timing).append(set(self.busy))
+        threading.Event().wait(0.05)
+        with self.lock:
+            self.busy.discard(f"{name} {side.name}")
+        return MemoryOutput({}) if name == "measure_memory" else []
+
+    def timing(self, plan: Plan) -> dict[str, list[Any]]:
+        threading.Event().wait(0.12)  # long enough for two jobs beside it, not for all six
+        self.timing_over.set()
+        return {side.name: [] for side in plan.sides}
+
+
+@pytest.mark.parametrize("sides", [("head",), ("base", "head")])
+def test_beside_the_timing_one_core_counts_then_measures_memory_and_the_rest_takes_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sides: tuple[str, ...]
+) -> None:
+    schedule = Schedule(monkeypatch)
+    plan = Plan(tuple(Side(name, tmp_path / name) for name in sides), processes=1, raw=tmp_path / "raw", quick=True)
+    pipeline._measure(plan, Project(tmp_path), tmp_path / "out", pipeline.Progress(2), counts=True, quick=True)
+    assert schedule.beside_timing, "nothing ran beside the timing"
+    assert all(len(busy) == 1 for busy in schedule.beside_timing)  # one core only, the other times
+    first = min(schedule.beside_timing, key=len)
+    assert first == {f"count_suite {sides[0]}"}  # the counts first: they gate the CPU-bound KPIs
+    assert any(len(busy) == 2 for busy in schedule.after)  # then both cores
+    ran = len(schedule.beside_timing) + len(schedule.after)
+    assert ran == 3 * len(sides) + 1  # two counting processes and a memory pass a side, head's profiles
+
+
+def test_a_full_against_counts_only_after_the_timing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    schedule = Schedule(monkeypatch)
+    plan = Plan((Side("base", tmp_path / "b"), Side("head", tmp_path / "h")), processes=1, raw=tmp_path / "raw")
+    pipeline._measure(plan, Project(tmp_path), tmp_path / "out", pipeline.Progress(2), counts=True, quick=False)
+    assert schedule.beside_timing == []  # the wall-time A/B is a gate: nothing runs beside it
+    assert len(schedule.after) == 7
