@@ -38,7 +38,6 @@ __all__ = [
     "History",
     "distribution_plot",
     "history",
-    "history_plot",
     "reference_label",
     "render_template",
     "write_report",
@@ -112,21 +111,6 @@ def history(frame: pd.DataFrame, machine: str) -> History:
     return series
 
 
-def history_plot(points: list[tuple[str, float]], unit: str, threshold: float) -> str:
-    """A KPI's level across saved baselines and this run, with its threshold."""
-    labels = [p[0] for p in points]
-    values = [p[1] for p in points]
-    finite = [v for v in values if np.isfinite(v)] or [0.0]
-    fig, ax = plt.subplots(figsize=(8, 2.2))
-    ax.plot(labels, values, marker="o", color=_RUN)
-    ax.axhline(threshold, color="#d62728", linestyle="--", linewidth=0.8)
-    ax.set_ylabel(unit)
-    top = max(max(finite) * 1.3, 1e-12) if max(finite) < threshold / 3 else None
-    ax.set_ylim(bottom=0, top=top)
-    ax.tick_params(axis="x", labelsize=7, rotation=20)
-    return _svg(fig)
-
-
 def _row_lines(j: Judgement, rows: pd.DataFrame) -> list[dict[str, Any]]:
     def fmt(value: Any, spec: str = ".4g") -> str:
         return format(float(value), spec) if value is not None and np.isfinite(value) else "-"
@@ -170,7 +154,6 @@ def write_report(
                 "line": line,
                 "description": rule.description,
                 "plot": distribution_plot(rows, rule.unit, rule.target, rule.threshold, label),
-                "history": history_plot(points, rule.unit, rule.threshold),
                 "history_count": sum(label != THIS_RUN for label, _ in points),
                 "rows": _row_lines(j, rows),
                 "profiles": profiles_of(line["kpi"], rule.unit, profiles),

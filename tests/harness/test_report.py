@@ -62,8 +62,10 @@ def test_report_is_complete_and_offline(
     path = write_report(reports, j, series, profiles)
     html = path.read_text()
     assert path == reports / "index.html"
-    assert html.count("<svg") == 2 * 5  # a distribution and a history plot per KPI
+    assert html.count("<svg") == 5  # a distribution plot per KPI; its history is plotted once, on history.html
     assert html.count("History across saved baselines (3)") == 5
+    for kpi in set(j.rows["kpi"]):
+        assert f'href="history.html#{kpi}"' in html
     assert html.count('href="profiles/config_load.html"') == 2  # at the top, and in its KPI's section
     assert html.count('href="profiles/memray-test_pet.html"') == 2  # at the top, and under memory_per_test
     assert re.search(r'<tr class="fail">\s*<td><a href="#test_execution">', html)
