@@ -154,6 +154,7 @@ class DataFactory:
         # version -> resource -> the plan with every optional field, build()'s default:
         # two string lookups cost less than hashing a new four-part key each payload.
         self._complete: dict[str, dict[str, _Plan]] = {}
+        self._chosen: dict[tuple[str, str, object], _Plan] = {}  # build()'s other choices, as given
         self._uuid = cast(Callable[[], str], GENERATORS["generate_uuid"](self._ctx).function)
 
     # -- public API -------------------------------------------------------------------------
@@ -166,11 +167,16 @@ class DataFactory:
             except KeyError:
                 plan = self._complete_plan(resource, version)
         else:
-            key = (resource, version, "create", False if optional is False else frozenset(optional))
+            # Keyed first by the names as given (a tuple of a list costs a fraction of a frozenset
+            # and its hash); the plan itself is shared by every spelling of the same choice.
+            asked = (resource, version, False if optional is False else tuple(optional))
             try:
-                plan = self._plans[key]
+                plan = self._chosen[asked]
             except KeyError:
-                plan = self._plans[key] = self._plan_create(resource, version, optional)
+                key = (resource, version, "create", False if optional is False else frozenset(optional))
+                if key not in self._plans:
+                    self._plans[key] = self._plan_create(resource, version, optional)
+                plan = self._chosen[asked] = self._plans[key]
         return plan.make(overrides)
 
     def stream(self, resource: str, version: str, n: int, **overrides: Any) -> Iterator[Payload]:
