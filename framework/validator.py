@@ -3,7 +3,8 @@
 Per (version, resource, kind) it precomputes the expected field set and compiles the
 schema with jsonschema-rs (Rust, formats checked). A valid response costs little more
 than jsonschema-rs's ``is_valid`` alone (the key checks are skipped when the schema makes
-them); an invalid one, jsonschema-rs's own error listing plus the field-list problems.
+them); an invalid one, about what jsonschema-rs's own error listing costs (its errors at the
+root of the object, which copy the whole object, are put in its words apart).
 jsonschema, the reference, is the other backend (``backend="jsonschema"``, about 100x
 slower); ``tests/unit/test_validator.py`` holds the two to the same verdict and the same
 problem paths on every valid and invalid payload of the suite, and the fast one to the
@@ -13,7 +14,7 @@ exact explanation written out plainly there.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,6 +26,9 @@ from framework.errors import Problem, ResponseValidationError
 __all__ = ["Backend", "ResponseValidator", "ValidationResult", "checked_formats"]
 
 Backend = Literal["fast", "jsonschema"]
+_Errors = Callable[[Any], list[tuple[str, str]]]
+_SplitErrors = Callable[[dict[Any, Any], Set[Any], Set[Any]], list[tuple[str, str]]]
+_IterErrors = Callable[[Any], Iterator[jsonschema_rs.ValidationError]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +59,8 @@ class _Compiled:
     passes: Callable[[dict[Any, Any]], bool]
     fields: frozenset[str] | None
     required: frozenset[str]
-    errors: Callable[[Any], list[tuple[str, str]]] | None
+    errors: _Errors | None
+    split: _SplitErrors | None  # the same errors for an object, given its lost and extra fields
     ok: ValidationResult
     missing: str
     unexpected: str
@@ -100,9 +105,7 @@ def _field_check(
     return passes
 
 
-def _rs_backend(
-    schema: dict[str, Any],
-) -> tuple[Callable[[Any], bool], Callable[[Any], list[tuple[str, str]]]]:
+def _rs_backend(schema: dict[str, Any]) -> tuple[Callable[[Any], bool], _Errors]:
     compiled = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
     iter_errors = compiled.iter_errors
 
@@ -110,6 +113,77 @@ def _rs_backend(
         return [(_json_path(e.instance_path), e.message) for e in iter_errors(data)]
 
     return compiled.is_valid, errors
+
+
+# Root keywords of a schema whose errors on an object are independent of its "required" and
+# "additionalProperties": false: only with no others can _rs_split answer those two apart.
+_SPLITTABLE = frozenset(
+    {"type", "required", "properties", "additionalProperties", "title", "description", "$comment", "$defs"}
+)
+_REFERENCES = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
+
+
+def _refers(schema: Any) -> bool:
+    """Whether a reference occurs anywhere in ``schema`` (one to "#" would mean the schema
+    without its "required" in the split-off rest)."""
+    if isinstance(schema, Mapping):
+        return not _REFERENCES.isdisjoint(schema) or any(_refers(value) for value in schema.values())
+    if isinstance(schema, (list, tuple)):
+        return any(_refers(item) for item in schema)
+    return False
+
+
+def _rs_split(
+    schema: Mapping[str, Any], required: frozenset[str], fields: frozenset[str] | None
+) -> _SplitErrors | None:
+    """The errors of ``schema`` on an object, those of its root "required" and
+    "additionalProperties": false in jsonschema-rs's words but without checking the object
+    against them: jsonschema-rs copies the whole object into each error at the root (its
+    ``instance``), most of the time of explaining a response. It takes the missing and extra
+    fields _explain finds for the field list, so only a schema listing the same fields
+    gets one (else None)."""
+    # Without "properties" jsonschema-rs words an extra field otherwise ("False schema does not
+    # allow ..."): then "additionalProperties" stays with the rest.
+    closed = schema.get("additionalProperties") is False and "properties" in schema
+    if not (
+        schema.keys() <= _SPLITTABLE
+        and "required" in schema
+        and frozenset(schema["required"]) == required
+        and (fields is None or required <= fields)  # _explain finds missing ones among the listed
+        and (not closed or frozenset(schema.get("properties") or ()) == fields)
+        and not _refers(schema)
+    ):
+        return None
+
+    @functools.cache
+    def ask() -> tuple[_IterErrors, dict[str, str], _IterErrors]:
+        """Made for the first object to explain: a run of valid responses pays nothing for it."""
+        rest = {k: v for k, v in schema.items() if k != "required" and not (k == "additionalProperties" and closed)}
+        # '"name" is a required property' depends on the name alone: each asked for once, here.
+        all_missing = jsonschema_rs.Draft202012Validator({"required": sorted(required)}).iter_errors({})
+        kind = jsonschema_rs.ValidationErrorKind.Required
+        said = {e.kind.property: e.message for e in all_missing if isinstance(e.kind, kind)}
+        # Asked about the extra fields alone, with the same properties (any schema for each: an
+        # extra field is none of them), jsonschema-rs names the same fields in the same order.
+        shape = {"properties": dict.fromkeys(schema.get("properties") or (), True), "additionalProperties": False}
+        return (
+            jsonschema_rs.Draft202012Validator(rest, validate_formats=True).iter_errors,
+            said,
+            jsonschema_rs.Draft202012Validator(shape).iter_errors,
+        )
+
+    def errors(data: dict[Any, Any], lost: Set[Any], extra: Set[Any]) -> list[tuple[str, str]]:
+        iter_errors, said, no_more_properties = ask()
+        found = [(_json_path(e.instance_path), e.message) for e in iter_errors(data)]
+        if lost:
+            found += [("$", said[name]) for name in lost]
+        if extra and closed:
+            # Named in the object's order: jsonschema-rs is asked about those fields alone.
+            ordered = extra if len(extra) == 1 else [name for name in data if name in extra]
+            found += [("$", e.message) for e in no_more_properties(dict.fromkeys(ordered))]
+        return found
+
+    return errors
 
 
 def _reference_backend(
@@ -190,7 +264,7 @@ class ResponseValidator:
         extra = self.extra_fields if self.extra_fields is not None else spec.allows_extra_fields(key.rpartition("_")[0])
         fields = frozenset(names) if names is not None and not extra else None
         required = frozenset(self.config.get_required_fields(version, key)) if names is not None else frozenset()
-        errors = None
+        errors = split = None
         if schema is None:
             passes = _field_check(fields, required, None)
         else:
@@ -199,11 +273,14 @@ class ResponseValidator:
             # When the schema makes the field list's checks, a valid response pays for no key checks.
             implied = _implies_field_lists(schema, fields, required)
             passes = is_valid if implied else _field_check(fields, required, is_valid)
+            if self.backend == "fast":
+                split = _rs_split(schema, required, fields)
         compiled = _Compiled(
             passes,
             fields,
             required,
             errors,
+            split,
             ValidationResult(version, resource, kind),
             f"missing (required in {version} {key})",
             f"unexpected (not in {version} schema_fields.{key})",
@@ -213,19 +290,30 @@ class ResponseValidator:
 
     def _explain(self, c: _Compiled, data: Any) -> ValidationResult:
         # Problems as (path, message) pairs until the end: tuples of strings sort,
-        # hash and compare in C. Fields are looked up one by one (a response has a few
-        # dozen): building sets of its keys would cost more than the rest of the check.
+        # hash and compare in C. The lost and extra fields are set operations in C (a
+        # frozenset against a dict uses the hashes both keep).
         found: list[tuple[str, str]] = []
+        lost: Set[Any] = frozenset()
+        extra: Set[Any] = frozenset()
         if not isinstance(data, dict):
             found.append(("$", f"expected an object, got {type(data).__name__}"))
-        elif data.keys() != c.fields:  # equal: nothing missing, nothing unexpected
-            if lost := [name for name in c.required if name not in data]:
+        elif (fields := c.fields) is None:
+            if lost := c.required.difference(data):
+                found += [(f"$.{name}", c.missing) for name in sorted(lost)]
+        # The listed fields missing and the fields beyond the list, in one pass over each;
+        # the required ones are listed ones (the config's rules see to that).
+        elif odd := fields.symmetric_difference(data):
+            if lost := c.required.intersection(odd):
                 missing = c.missing
                 found += [(f"$.{name}", missing) for name in sorted(lost)]
-            if (fields := c.fields) is not None and (extra := [name for name in data if name not in fields]):
+            if extra := odd - fields:
                 unexpected = c.unexpected
                 found += [(f"$.{name}", unexpected) for name in sorted(extra, key=str)]
-        if c.errors is not None:
+        if c.split is not None and isinstance(data, dict):
+            errors = c.split(data, lost, extra)
+            errors.sort()
+            found += errors
+        elif c.errors is not None:
             errors = c.errors(data)
             errors.sort()
             found += errors

@@ -292,3 +292,102 @@ def test_validate_many_puts_each_index_in_front(validator: ResponseValidator, fa
     assert [p.path for p in result.problems] == ["$[0]", "$[0]", "$[2].address.country"]
     assert result.problems[0].message == "expected an object, got list"
     assert validator.validate_many([], "v9", "dragon").ok  # nothing to check, nothing looked up
+
+
+_SPLIT_CONFIG = """\
+versions:
+  v1:
+    schema_fields:
+      pet_response: [id, 'na"me', "é", tags, nested]
+      user_response: [id, name]
+      appointment_response: [id, name]
+      health_record_response: [id]
+      visit_response: [id, parent]
+    required_fields:
+      pet_response: [id, 'na"me', "é"]
+      visit_response: [id]
+    schemas:
+      pet_response:
+        type: object
+        required: [id, 'na"me', "é"]
+        additionalProperties: false
+        properties:
+          id: {type: string, format: uuid}
+          'na"me': {type: string, minLength: 2}
+          "é": {type: [integer, "null"]}
+          tags: {type: array, items: {type: string, maxLength: 3}}
+          nested: {type: object, required: [a], additionalProperties: false, properties: {a: {type: integer}}}
+      user_response:
+        type: object
+        required: [id, name]
+        additionalProperties: false
+        patternProperties: {"^x-": {type: string}}
+        properties: {id: {type: string}, name: {type: string}}
+      appointment_response:
+        type: object
+        required: [id]
+        additionalProperties: false
+        allOf: [{required: [id]}, {properties: {id: {type: string}}}, {properties: {id: {type: string}}}]
+        properties: {id: {type: string}, name: {type: string}}
+      health_record_response: {type: object, required: [id], additionalProperties: false}
+      visit_response:
+        type: object
+        required: [id]
+        additionalProperties: false
+        properties: {id: {type: string}, parent: {$ref: "#"}}
+"""
+
+_SPLIT_PAYLOADS: list[tuple[str, Any]] = [
+    ("pet", {}),
+    ("pet", {"id": "not-a-uuid", 'na"me': "x", "é": "s"}),
+    ("pet", {"zeta": 1, "id": "x", "q'uote": 2, 'ü"': 3, "tags": ["long", 1, "ok"], "nested": {"b": 1}}),
+    ("pet", {"tags": [], "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", 'na"me': "Rex", "é": None, "x": 0}),
+    ("pet", ["not", "an", "object"]),
+    ("pet", None),
+    ("user", {"id": 1, "x-a": 2, "extra": 1, "other": 2}),
+    ("user", {"name": "n", "x-b": "fine"}),
+    ("appointment", {"id": 1, "more": 1, "name": 2}),
+    ("appointment", {}),
+    ("health_record", {"x": 2, "y": "z"}),
+    ("visit", {"parent": {"id": "1", "parent": {"x": 1}}}),
+]
+
+
+@pytest.mark.parametrize(("resource", "data"), _SPLIT_PAYLOADS)
+def test_required_and_closed_errors_answered_apart_are_jsonschema_rs_errors(
+    tmp_path: Path, resource: str, data: Any
+) -> None:
+    """Where the root "required" and "additionalProperties": false are answered apart from the
+    rest of the schema (a schema of only type, required, properties and those), the
+    explanation is still exactly jsonschema-rs's listing: quoted and non-ASCII names, several
+    extra fields (named in the object's order), nested errors, extra fields of a schema without
+    "properties" (worded otherwise); and unchanged where the schema has other keywords or a
+    reference (to "#" here: the rest without "required" would be another schema)."""
+    path = tmp_path / "c.yaml"
+    path.write_text(_SPLIT_CONFIG, encoding="utf-8")
+    config = load_config(path)
+    validator = ResponseValidator(config)
+    got = validator.validate(data, "v1", resource).problems
+    assert got == explained(config, data, "v1", resource, "response")
+    assert got  # every payload here is invalid
+    split = {key[2]: entry.split is not None for key, entry in compiled_entries(validator).items()}  # type: ignore[attr-defined]
+    assert split == {resource: resource in ("pet", "health_record")}
+
+
+def test_a_valid_object_passes_where_errors_are_answered_apart(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(_SPLIT_CONFIG, encoding="utf-8")
+    validator = ResponseValidator(load_config(path))
+    valid = {"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", 'na"me': "Rex", "é": 3, "tags": ["a"]}
+    assert validator.validate(valid, "v1", "pet")
+
+
+def test_the_suite_schemas_are_answered_apart(pets_config: VersionConfig) -> None:
+    # So test_backends_find_problems_at_the_same_paths checks the split on every suite payload.
+    validator = ResponseValidator(pets_config)
+    for version in pets_config.get_supported_versions():
+        for resource in pets_config.resources(version):
+            validator.validate({}, version, resource)
+    entries = compiled_entries(validator)
+    assert len(entries) >= 10
+    assert all(entry.split is not None for entry in entries.values())  # type: ignore[attr-defined]
