@@ -9,8 +9,8 @@ template's ``field_generators``, its ``base_data``, the version's JSON Schema, a
 the field's name (so a config with only field lists works).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: see framework/config/model.py (NamedTuple and
+# string annotations).
 import functools
 import random
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
