@@ -391,3 +391,28 @@ def test_the_suite_schemas_are_answered_apart(pets_config: VersionConfig) -> Non
     entries = compiled_entries(validator)
     assert len(entries) >= 10
     assert all(entry.split is not None for entry in entries.values())  # type: ignore[attr-defined]
+
+
+class _Hiding(dict[str, Any]):
+    """A dict subclass whose iteration, membership and keys hide one field and reverse the rest."""
+
+    def __iter__(self) -> Any:
+        return iter([k for k in reversed(list(dict.keys(self))) if k != "name"])
+
+    def __contains__(self, key: object) -> bool:
+        return key != "name" and dict.__contains__(self, key)
+
+    def keys(self) -> Any:
+        return list(self)
+
+
+@pytest.mark.parametrize("backend", ["fast", "jsonschema"])
+@pytest.mark.parametrize("payload", [{"name": "n"}, {"id": "1", "name": "n", "b": 1, "a": 2}, {"name": "n", "z": 0}])
+def test_a_dict_subclass_is_explained_by_its_own_items(
+    pets_config: VersionConfig, backend: Any, payload: dict[str, Any]
+) -> None:
+    # As jsonschema-rs reads it: a subclass's __iter__, __contains__ or keys() change nothing.
+    validator = ResponseValidator(pets_config, backend=backend)
+    plain = validator.validate(dict(payload), "v1", "pet").problems
+    assert plain
+    assert validator.validate(_Hiding(payload), "v1", "pet").problems == plain
