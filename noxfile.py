@@ -37,13 +37,18 @@ KENNEL_APP = "tests.kennel.app:create_app()"
 
 
 def install(session: nox.Session, *groups: str, harness: bool = True) -> None:
-    """Install the framework with the Pets API, the harness unless told not to, and the named
-    dependency groups; skipped in a reused environment whose project files are unchanged (the
-    installs are editable, so code changes need none; pip's no-op still cost ~12 s a run)."""
+    """Install the framework with the Pets API and its pytest plugin (plugin/), the harness
+    unless told not to, and the named dependency groups; skipped in a reused environment whose
+    project files are unchanged (the installs are editable, so code changes need none; pip's
+    no-op still cost ~12 s a run)."""
     check_python(session)
     deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
-    args = ["-e", ".[petstore]", *(["-e", "harness"] if harness else []), *deps]
-    projects = [Path("pyproject.toml"), *([Path("harness/pyproject.toml")] if harness else [])]
+    args = ["-e", ".[petstore]", "-e", "plugin", *(["-e", "harness"] if harness else []), *deps]
+    projects = [
+        Path("pyproject.toml"),
+        Path("plugin/pyproject.toml"),
+        *([Path("harness/pyproject.toml")] if harness else []),
+    ]
     key = hashlib.sha256(b"".join(p.read_bytes() for p in projects) + repr(args).encode()).hexdigest()
     marker = Path(str(session.virtualenv.location)) / ".dynapi-installed"
     if marker.is_file() and marker.read_text() == key:

@@ -156,6 +156,9 @@ def _environment(ref: str, sha: str, path: Path, cache: Path) -> Path:
             "--disable-pip-version-check",
             "-e",
             f"{path}[petstore]",
+            # The pytest plugin's own distribution (a commit from before it registers the
+            # plugin from the framework's).
+            *(["-e", str(path / "plugin")] if (path / "plugin" / "pyproject.toml").is_file() else []),
             "-e",
             str(path / "harness"),
         ],
