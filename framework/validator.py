@@ -149,7 +149,6 @@ def _rs_split(
         schema.keys() <= _SPLITTABLE
         and "required" in schema
         and frozenset(schema["required"]) == required
-        and (fields is None or required <= fields)  # _explain finds missing ones among the listed
         and (not closed or frozenset(schema.get("properties") or ()) == fields)
         and not _refers(schema)
     ):

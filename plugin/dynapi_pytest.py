@@ -4,7 +4,7 @@ pytest rewrites the asserts of every module of a distribution that registers a `
 entry point, and reads each rewritten module back from its cache more slowly than Python
 imports a module (``marshal.load`` on an open file). Registered from here, only this module
 and ``framework.plugin`` (which pytest rewrites as a plugin it imports) are rewritten; the
-rest of the framework imports as any library does: 18 M instructions less a session start
+rest of the framework imports as any library does: 16.5 M instructions less a session start
 (docs/methodology.md).
 """
 

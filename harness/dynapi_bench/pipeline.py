@@ -139,17 +139,16 @@ def _queue_untimed(pool: ThreadPoolExecutor, plan: Plan, reports: Path, *, count
     )
 
 
-def _untimed(
-    plan: Plan, project: Project, reports: Path, queued: _Queued | None = None, *, counts: bool = False
-) -> Untimed:
-    """What the ``queued`` passes found (else queued here, on both cores), then the
-    flamegraphs of head's memory pass."""
+def _untimed(plan: Plan, project: Project, reports: Path, queued: _Queued | None = None) -> Untimed:
+    """What the ``queued`` passes found (without them, the memory passes and the profiles,
+    queued here on both cores), then the flamegraphs of head's memory pass."""
+    if queued is None:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return _untimed(plan, project, reports, _queue_untimed(pool, plan, reports, counts=False))
     head = plan.sides[-1]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        queued = queued if queued is not None else _queue_untimed(pool, plan, reports, counts=counts)
-        found = {name: job.result() for name, job in queued.memory.items()}
-        rows = {name: [row for job in jobs for row in job.result()] for name, jobs in queued.counting.items()}
-        written = queued.profiles.result()
+    found = {name: job.result() for name, job in queued.memory.items()}
+    rows = {name: [row for job in jobs for row in job.result()] for name, jobs in queued.counting.items()}
+    written = queued.profiles.result()
     written += flamegraphs(head, found[head.name], reports / "profiles", plan.raw)
     for side in plan.sides:  # several MB a test; the flamegraphs are made
         shutil.rmtree(plan.folder(side, "memory") / "captures", ignore_errors=True)
@@ -217,11 +216,13 @@ def _measure(
         finally:
             timed.set()
         progress.done(f"{plan.processes * len(sides)} processes")
+        if queued is None:  # nothing ran beside the timing: all of it now, on both cores
+            queued = _queue_untimed(pool, plan, out, counts=counts)
         progress.step(
             "memory + counts + profiles" if counts else "memory + profiles",
             "the suite under memray; " + ("instructions under callgrind; " if counts else "") + "pyinstrument per KPI",
         )
-        untimed = _untimed(plan, project, out, queued, counts=counts)
+        untimed = _untimed(plan, project, out, queued)
     finally:
         timed.set()
         pool.shutdown(wait=True, cancel_futures=True)

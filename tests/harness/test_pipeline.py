@@ -68,6 +68,7 @@ class FakePasses:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, results_for: Callable[[str], Results]) -> None:
         monkeypatch.setattr(pipeline, "unavailable", lambda: "instruction counts skipped: not in these tests")
         monkeypatch.setattr(pipeline, "measure_timing", self.timing)
+        monkeypatch.setattr(pipeline, "_queue_untimed", lambda *a, **k: None)  # nothing is queued
         monkeypatch.setattr(pipeline, "_untimed", self.untimed)
         monkeypatch.setattr(pipeline, "side_results", lambda *a, **k: results_for(threading.current_thread().name))
 
@@ -79,7 +80,7 @@ class FakePasses:
         return {"head": []}
 
     @staticmethod
-    def untimed(plan: Plan, project: Project, out: Path, queued: Any = None, *, counts: bool = False) -> Untimed:
+    def untimed(plan: Plan, project: Project, out: Path, queued: Any = None) -> Untimed:
         (out / "profiles").mkdir()
         (out / "profiles" / "config_load.html").write_text("a profile")
         return Untimed({"head": MemoryOutput({})}, {}, [Profile("profiles/config_load.html", "config_load")])
