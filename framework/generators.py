@@ -17,7 +17,6 @@ import operator
 import random
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, cast
 
@@ -38,7 +37,9 @@ _DAY = 24 * 60  # minutes
 _NINE_AM = 9 * 60
 
 
-@dataclass
+# GeneratorContext and Expression are plain classes: a dataclass is made at import by
+# compiling its methods' source, about 2 M instructions each here, which every pytest session
+# that builds a payload would pay for two constructors and a repr.
 class GeneratorContext:
     """What generators share within one factory: the seeded RNG, one counter, a namespace.
 
@@ -46,10 +47,20 @@ class GeneratorContext:
     seed (for example pytest-xdist workers talking to one live server).
     """
 
-    rng: random.Random
-    namespace: str = ""
-    counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+    def __init__(
+        self,
+        rng: random.Random,
+        namespace: str = "",
+        counter: Iterator[int] | None = None,
+        today: dt.date | None = None,
+    ) -> None:
+        self.rng = rng
+        self.namespace = namespace
+        self.counter = counter if counter is not None else itertools.count(1)
+        self.today = today if today is not None else dt.datetime.now(dt.UTC).date()
+
+    def __repr__(self) -> str:
+        return f"GeneratorContext(rng={self.rng!r}, namespace={self.namespace!r}, today={self.today!r})"
 
     @property
     def namespace_digits(self) -> int:
@@ -57,7 +68,6 @@ class GeneratorContext:
         return zlib.crc32(self.namespace.encode()) % 1_000_000
 
 
-@dataclass(frozen=True, eq=False)
 class Expression:
     """A value generator as one line of Python in which ``$name`` stands for ``names[name]``;
     calling it evaluates the line.
@@ -66,10 +76,15 @@ class Expression:
     assignment expression names its target the same way (``($n := next($counter))``), so
     that :func:`combine` and :func:`assigner` can make every name unique by rewriting text;
     a source has no other ``$`` (a value, a dict key too, goes in as a name, never as text).
+    Not changed once made: its function is compiled from it on first use.
     """
 
-    source: str
-    names: Mapping[str, object] = field(default_factory=dict)
+    def __init__(self, source: str, names: Mapping[str, object] | None = None) -> None:
+        self.source = source
+        self.names: Mapping[str, object] = names if names is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Expression({self.source!r}, {self.names!r})"
 
     @functools.cached_property
     def function(self) -> ValueGenerator:

@@ -49,20 +49,22 @@ def _entry_points(wheel: zipfile.ZipFile) -> str:
 
 def test_the_plugin_is_registered_by_a_distribution_of_its_own(tmp_path: Path) -> None:
     """pytest rewrites every module of a distribution that registers a pytest11 entry point:
-    the framework's registers none; plugin/ registers one module, which loads framework.plugin."""
+    the framework's registers none; plugin/ registers one module, which registers framework.plugin."""
     plugin = _wheel(tmp_path / "p", ROOT / "plugin", "pytest_dynapi")
     assert {n for n in plugin.namelist() if n.endswith(".py")} == {"dynapi_pytest.py"}
     assert "[pytest11]\ndynapi = dynapi_pytest" in _entry_points(plugin)
     assert "pytest11" not in _entry_points(_wheel(tmp_path / "f", ROOT, "dynapi_framework"))
 
 
-def test_pytest_rewrites_the_plugin_module_and_no_other_framework_module(tmp_path: Path) -> None:
+def test_pytest_rewrites_no_framework_module_and_the_plugin_is_registered_by_its_name(tmp_path: Path) -> None:
     (tmp_path / "test_loaders.py").write_text(
         "import sys\n"
-        "def test_loaders(version_config):\n"  # a fixture of the plugin: it is loaded
+        "import framework.plugin\n"
+        "def test_loaders(version_config, request):\n"  # a fixture of the plugin: it is loaded
         "    rewritten = sorted(n for n, m in sys.modules.items() if n.startswith('framework')\n"
         "                       and type(getattr(m, '__loader__', None)).__name__ == 'AssertionRewritingHook')\n"
-        "    assert rewritten == ['framework.plugin'], rewritten\n"
+        "    assert rewritten == [], rewritten\n"
+        "    assert request.config.pluginmanager.get_plugin('framework.plugin') is framework.plugin\n"
     )
     config = ROOT / "tests" / "config" / "version_config.yaml"
     cmd = [
@@ -77,3 +79,9 @@ def test_pytest_rewrites_the_plugin_module_and_no_other_framework_module(tmp_pat
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
+    unknown_option = [c for c in cmd if not c.startswith("--version-config")]  # blocked: no such option
+    blocked = subprocess.run(
+        [*unknown_option, "-p", "no:framework.plugin"], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert blocked.returncode == 1, blocked.stdout[-3000:]
+    assert "fixture 'version_config' not found" in blocked.stdout

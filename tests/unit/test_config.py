@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -223,19 +224,20 @@ def test_the_stamp_changes_with_every_file_that_decides(tmp_path: Path) -> None:
     copy = tmp_path / "framework" / "config"
     copy.mkdir(parents=True)
     for name in loader._RULE_FILES:
-        source = (here / name).resolve()
         target = copy / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes())
-    assert loader.stamp_of(copy) == loader.stamp_of(here)  # the files' bytes, not where they are
+        shutil.copy2((here / name).resolve(), target)  # the same size and modification time
+    assert loader.stamp_of(copy) == loader.stamp_of(here)  # the files' sizes and times, not where they are
     stamps = {loader.stamp_of(copy)}
     for name in loader._RULE_FILES:
         target = copy / name
-        original = target.read_bytes()
-        target.write_bytes(original + b"\n")
+        st = target.stat()
+        target.write_bytes(target.read_bytes() + b"\n")  # an edit: another size, another time
         stamps.add(loader.stamp_of(copy))
-        target.write_bytes(original)
-    assert len(stamps) == 1 + len(loader._RULE_FILES)
+        target.write_bytes(target.read_bytes()[:-1])
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # as long as before, touched since
+        stamps.add(loader.stamp_of(copy))
+    assert len(stamps) == 1 + 2 * len(loader._RULE_FILES)
 
 
 def test_the_stamp_changes_with_an_installed_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
