@@ -7,8 +7,12 @@ sides of a round alike. Nothing is compared with a stored figure: the contender 
 the same run. The records go to ``$DYNAPI_RECORD_DIR`` (:data:`CONTENDER_FILE`), which the
 harness turns into rows:
 
-- ``session_startup``: a pytest process that collects the 100 create-pet tests and runs one,
-  with the plugin, minus the same written by hand with the plugin disabled (``benchmarks/suites/``);
+- ``session_startup_wall``: a pytest process that collects the 100 create-pet tests and runs one,
+  with the plugin, minus the same written by hand with the plugin disabled (``benchmarks/suites/``),
+  in wall seconds, with each hand-written process's time; counted instead (the harness's counting
+  pass, ``$DYNAPI_STARTUP_COUNT``), ``session_startup_instructions``: the same two processes
+  whole under valgrind, their instructions' difference. The harness makes ``session_startup``
+  of the two (docs/methodology.md);
 - ``per_test_ratio``: both suites in one process, their tests in turn: each test of ours over its
   hand-written twin;
 - ``failure_path_ratio``: explaining an invalid response over jsonschema-rs listing its errors;
@@ -34,13 +38,20 @@ import jsonschema_rs
 import pytest
 
 from benchmarks.conftest import ROOT
-from dynapi_bench.protocol import CONTENDER_FILE, COUNT_ENV, PROFILE_ENV, RECORD_DIR_ENV, WARM_DIR_ENV
+from dynapi_bench.protocol import (
+    CONTENDER_FILE,
+    COUNT_ENV,
+    PROFILE_ENV,
+    RECORD_DIR_ENV,
+    STARTUP_COUNT_ENV,
+    WARM_DIR_ENV,
+)
 from framework.config import VersionConfig
 from framework.factory import DataFactory
 from framework.validator import ResponseValidator
 
 SUITES = ROOT / "benchmarks" / "suites"
-STARTUP_PAIRS = 3  # pairs of one-test processes per timing process (after one run of each side, once a run)
+STARTUP_PAIRS = 1  # pairs of one-test processes per timing process (after one run of each side, once a run)
 ROUNDS = 40  # rounds of an in-process comparison
 ROUND_SECONDS = 0.002  # about this long a batch of calls, each side
 VERSION = "v2"  # the version with every resource
@@ -83,10 +94,16 @@ def _interleaved(ours: Callable[[], object], theirs: Callable[[], object]) -> li
 
 
 # -- whole pytest processes: start-up and per test ---------------------------------------------
-def _run(*args: str, times: Path | None = None, cache: Path | None = None, write_bytecode: bool = False) -> float:
+def _run(
+    *args: str,
+    times: Path | None = None,
+    cache: Path | None = None,
+    write_bytecode: bool = False,
+    prefix: tuple[str, ...] = (),
+) -> float:
     """Wall seconds of one pytest process over suites in ``benchmarks/suites/`` (each test's
     duration to ``times``, by the neutral ``benchmarks/suites/timing.py``), with pytest's cache
-    in ``cache`` (else without the cache plugin)."""
+    in ``cache`` (else without the cache plugin), started by ``prefix`` (valgrind) if given."""
     env = dict(os.environ)
     if times is not None:
         args = ("-p", "benchmarks.suites.timing", *args)
@@ -96,7 +113,7 @@ def _run(*args: str, times: Path | None = None, cache: Path | None = None, write
     cache_args = ("-o", f"cache_dir={cache}") if cache is not None else ("-p", "no:cacheprovider")
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *cache_args, "-q", *args],
+        [*prefix, sys.executable, "-m", "pytest", *cache_args, "-q", *args],
         capture_output=True,
         cwd=ROOT,
         env=env,
@@ -107,44 +124,81 @@ def _run(*args: str, times: Path | None = None, cache: Path | None = None, write
     return took
 
 
-def _one_test(which: str, cache: Path, *, write_bytecode: bool = False) -> float:
+def _one_test(which: str, cache: Path, *, write_bytecode: bool = False, prefix: tuple[str, ...] = ()) -> float:
     """A process that collects the 100 create-pet tests of one suite and runs the first."""
     if which == "framework":
         one = f"{SUITES / 'create_pets_framework.py'}::test_create_pet[v1-0]"
-        return _run("-c", str(SUITES / "framework.ini"), one, cache=cache, write_bytecode=write_bytecode)
-    one = f"{SUITES / 'create_pets_handwritten.py'}::test_create_pet[0]"
-    return _run(
-        "-c", str(SUITES / "handwritten.ini"), "-p", "no:dynapi", one, cache=cache, write_bytecode=write_bytecode
-    )
+        args: tuple[str, ...] = ("-c", str(SUITES / "framework.ini"), one)
+    else:
+        one = f"{SUITES / 'create_pets_handwritten.py'}::test_create_pet[0]"
+        args = ("-c", str(SUITES / "handwritten.ini"), "-p", "no:dynapi", one)
+    return _run(*args, cache=cache, write_bytecode=write_bytecode, prefix=prefix)
 
 
 @pytest.mark.slow  # whole pytest processes: `run --shard` deals the slow benchmarks apart
 def test_session_startup(benchmark: Any, tmp_path: Path) -> None:
-    """A one-test pytest run with the plugin minus the same by hand, in pairs taken in turn."""
-    _once(benchmark, lambda: _session_startup(tmp_path))
+    """A one-test pytest run with the plugin minus the same by hand: in pairs taken in turn, or,
+    in the harness's counting pass, each counted whole."""
+    counting = os.environ.get(STARTUP_COUNT_ENV)
+    if counting:
+        _once(benchmark, lambda: _count_startup(tmp_path, tuple(json.loads(counting))))
+    else:
+        _once(benchmark, lambda: _session_startup(tmp_path))
 
 
-def _session_startup(tmp_path: Path) -> None:
-    # Each side starts as it would on a developer's second run: the framework's bytecode
-    # compiled, as installing a package leaves it, and one run of each side first, not timed,
-    # which leaves what a first run leaves (pytest's cache, with the checked config, and the
-    # assertion-rewritten bytecode of the test modules and of the plugin's package). Where
-    # PYTHONDONTWRITEBYTECODE is set (this machine's environment) no process would keep either.
-    # The harness gives the run's timing processes one folder for this ($DYNAPI_WARM_DIR), so
-    # only the first of them pays for the first runs.
-    warm = Path(os.environ.get(WARM_DIR_ENV) or tmp_path)
-    caches = {which: warm / f"startup-cache-{which}" for which in ("framework", "handwritten")}
+def _warm(folder: Path) -> dict[str, Path]:
+    """Each side's pytest cache in ``folder``, as a developer's second run finds it: the framework's
+    bytecode compiled, as installing a package leaves it, and one run of each side, not timed,
+    which leaves what a first run leaves (pytest's cache, with the checked config, and the
+    assertion-rewritten bytecode of the test modules and of the plugin's entry module). Where
+    PYTHONDONTWRITEBYTECODE is set (this machine's environment) no process would keep either."""
+    caches = {which: folder / f"startup-cache-{which}" for which in ("framework", "handwritten")}
     if not all(cache.is_dir() for cache in caches.values()):
         compileall.compile_dir(str(ROOT / "framework"), quiet=1)
         for which, cache in caches.items():
             _one_test(which, cache, write_bytecode=True)
-    differences = []
+    return caches
+
+
+def _session_startup(tmp_path: Path) -> None:
+    # The harness gives the run's timing processes one folder ($DYNAPI_WARM_DIR), so only the
+    # first of them pays for the first runs.
+    caches = _warm(Path(os.environ.get(WARM_DIR_ENV) or tmp_path))
+    differences, theirs = [], []
     for k in range(STARTUP_PAIRS):
         runs = {}
         for which in ("framework", "handwritten") if k % 2 == 0 else ("handwritten", "framework"):
             runs[which] = _one_test(which, caches[which])
         differences.append(runs["framework"] - runs["handwritten"])
-    _record(tmp_path, "session_startup", "session_startup", "difference", differences)
+        theirs.append(runs["handwritten"])
+    _record(tmp_path, "session_startup_wall", "session_startup_wall", "difference", differences, theirs=theirs)
+
+
+def _count_startup(tmp_path: Path, prefix: tuple[str, ...]) -> None:
+    """Both one-test processes, warmed as the timed ones are, run once more whole under
+    ``prefix`` (valgrind, with ``{out}`` where its out file goes): the instructions of each,
+    and their difference. A process it forks (pytest runs ``git`` here) leaves an out file too,
+    holding the parent's count up to the fork; the process's own is the largest."""
+    caches = _warm(tmp_path / "warm")
+    counts = {}
+    for which in ("framework", "handwritten"):
+        out = tmp_path / f"count-{which}"
+        out.mkdir()
+        _one_test(which, caches[which], prefix=tuple(p.replace("{out}", str(out / "out.%p")) for p in prefix))
+        counts[which] = max(_summary(path) for path in out.glob("out.*"))
+    difference = counts["framework"] - counts["handwritten"]
+    _record(
+        tmp_path, "session_startup_instructions", "session_startup_instructions", "instructions", [difference],
+        ours=counts["framework"], theirs=counts["handwritten"],
+    )  # fmt: skip
+
+
+def _summary(path: Path) -> int:
+    """The total of a cachegrind or callgrind out file: its ``summary:`` line."""
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise AssertionError(f"{path} has no summary line")
 
 
 @pytest.mark.slow

@@ -5,8 +5,8 @@ entry point, and of every plugin it imports by name, and reads each rewritten mo
 from its cache with ``marshal.load`` on an open file, several times dearer than an import.
 Registered from here, only this module is rewritten: the framework, its plugin module too,
 imports as any library does. Measured on a session start (docs/methodology.md): rewriting
-every framework module cost 16.5 M instructions; rewriting the plugin module alone 8.0 M;
-``pytest_plugins = ["framework.plugin"]`` a further 10.5 M, as pytest first reads the entry
+every framework module cost 16.5 M instructions; rewriting the plugin module alone 7.8 M;
+``pytest_plugins = ["framework.plugin"]`` a further 8.7 M, as pytest first reads the entry
 points of every installed distribution for one named ``framework.plugin``.
 """
 

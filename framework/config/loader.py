@@ -168,7 +168,7 @@ def _rules_stamp() -> bytes:
 def stamp_of(here: Path) -> bytes:
     """:func:`_rules_stamp` for the config package at ``here``: the name, size and modification
     time of its rule files and of each checker package's files (found, neither read nor
-    imported: hashing the rule files' 76 kB cost each session 1.2 M instructions), and the
+    imported: hashing the rule files' 76 kB cost each session 1.1 M instructions), and the
     interpreter's and marshal's versions. An edit, a checkout or an upgrade of any of them
     gives a new stamp."""
     digest = hashlib.blake2b(repr((sys.version_info, marshal.version)).encode(), digest_size=16)

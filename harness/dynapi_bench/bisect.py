@@ -44,7 +44,14 @@ from dynapi_bench.collect import memory_rows, side_results
 from dynapi_bench.counts import unavailable
 from dynapi_bench.errors import BenchError, ExitCode
 from dynapi_bench.judge import Verdict, judge
-from dynapi_bench.measure import MemoryOutput, count_benchmarks, count_suite, measure_memory, measure_timing
+from dynapi_bench.measure import (
+    MemoryOutput,
+    count_benchmarks,
+    count_startup,
+    count_suite,
+    measure_memory,
+    measure_timing,
+)
 from dynapi_bench.plan import AB_PAIRS, Plan, Side
 from dynapi_bench.project import Project
 from dynapi_bench.reference import BaseCommit
@@ -136,13 +143,17 @@ BENCHMARK_FILES: Mapping[str, str] = {
     "suite_peak_rss": "test_test_execution.py",
     "memory_per_test": "test_memory_per_test.py",
     "session_startup": "test_contenders.py",
+    "session_startup_wall": "test_contenders.py",
     "per_test_ratio": "test_contenders.py",
     "failure_path_ratio": "test_contenders.py",
     "valid_path_ratio": "test_contenders.py",
     "factory_ratio": "test_contenders.py",
 }
 # The KPIs with instruction counts (``KPI_instructions``): bisected by their counts.
-COUNTED = frozenset({"config_load", "config_load_cached", "data_generation", "response_validation", "test_execution"})
+COUNTED = frozenset(
+    {"config_load", "config_load_cached", "data_generation", "response_validation", "session_startup", "test_execution"}
+)
+_STARTUP = "session_startup"  # its two pytest processes counted whole (measure.count_startup)
 _SUITE = "test_execution"  # counted as the suite's fixed slice, test by test (benchmarks/counting.py)
 
 How = Literal["counts", "memory", "timing"]
@@ -162,6 +173,11 @@ class Method:
         """The method in one line, for the output."""
         if self.how == "counts" and self.kpi == f"{_SUITE}_instructions":
             return "instruction counts: the suite's fixed slice counted test by test, once a commit, under callgrind"
+        if self.how == "counts" and self.kpi == f"{_STARTUP}_instructions":
+            return (
+                "instruction counts: the start-up comparison's two pytest processes, each whole under cachegrind, "
+                "once a commit"
+            )
         if self.how == "counts":
             return f"instruction counts: benchmarks/{self.file} counted once a commit under callgrind"
         if self.how == "memory":
@@ -396,6 +412,8 @@ class _Measure:
             rows = memory_rows(measure_memory(plan, side))
         elif self.method.kpi == f"{_SUITE}_instructions":
             rows = count_suite(plan, side)
+        elif self.method.kpi == f"{_STARTUP}_instructions":
+            rows = count_startup(plan, side)
         else:
             rows = count_benchmarks(plan, side, (self.method.file,))
         return self._only(Results(tuple(rows), machine_id(), commit.short, ""), commit)

@@ -24,7 +24,7 @@ from dynapi_bench.errors import PassError, ResultsError
 from dynapi_bench.measure import MemoryOutput, ProcessOutput
 from dynapi_bench.results import Results, Row, machine_id
 
-__all__ = ["contender_rows", "memory_rows", "side_results", "suite_rows", "timing_rows"]
+__all__ = ["contender_rows", "memory_rows", "side_results", "startup_rows", "suite_rows", "timing_rows"]
 
 _OWN = {"kpi", "items", "measure", "row"}
 
@@ -127,7 +127,8 @@ def suite_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
 
 def contender_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
     """Each same-run comparison with a contender: every round's ratio (or difference) of every
-    process as samples, each process's median as its value (the row's value is their median)."""
+    process as samples, each process's median as its value (the row's value is their median);
+    the first process's info, with its per-round lists extended by the other processes'."""
     samples: dict[str, list[float]] = defaultdict(list)
     medians: dict[str, list[float]] = defaultdict(list)
     first: dict[str, dict[str, Any]] = {}
@@ -137,7 +138,13 @@ def contender_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
             values = [float(v) for v in record["values"]]
             if not values:
                 continue
-            first.setdefault(name, record)
+            if name in first:  # per-round lists (a side's times) go on, process after process
+                merged = first[name]["info"]
+                for key, more in (record.get("info") or {}).items():
+                    if isinstance(more, list) and isinstance(merged.get(key), list):
+                        merged[key] = [*merged[key], *more]
+            else:
+                first[name] = {**record, "info": dict(record.get("info") or {})}
             samples[name].extend(values)
             medians[name].append(statistics.median(values))
     return [
@@ -150,6 +157,34 @@ def contender_rows(outputs: Sequence[ProcessOutput]) -> list[Row]:
             info=dict(record.get("info") or {}),
         )
         for name, record in first.items()
+    ]
+
+
+def startup_rows(contenders: Sequence[Row], counts: Sequence[Row]) -> list[Row]:
+    """``session_startup`` (ms): the start-up comparison's counted difference at this run's
+    speed: per timed pair, the difference in instructions times the seconds per instruction of
+    that pair's hand-written process. The count does not drift, where the wall difference of
+    two one-second processes swings by hundreds of milliseconds here (docs/methodology.md); the
+    timed processes bring only the machine's speed. None without both (counts skipped)."""
+    wall = next((row for row in contenders if row.name == "session_startup_wall"), None)
+    counted = next((row for row in counts if row.name == "session_startup_instructions"), None)
+    if wall is None or counted is None or not wall.info.get("theirs") or not counted.info.get("theirs"):
+        return []
+    seconds_per_instruction = np.asarray(wall.info["theirs"], dtype=float) / float(counted.info["theirs"])
+    estimates = counted.value * seconds_per_instruction
+    return [
+        Row(
+            kpi="session_startup",
+            name="session_startup",
+            samples=estimates,
+            measure="difference",
+            process=estimates,
+            info={
+                "instructions": counted.value,
+                "ns_per_instruction": float(np.median(seconds_per_instruction)) * 1e9,
+                "pairs": len(estimates),
+            },
+        )
     ]
 
 
@@ -186,8 +221,16 @@ def side_results(
     when from its first process."""
     meta = outputs[0].benchmark_json if outputs else {}
     commit_info = meta.get("commit_info") or {}
+    contenders = contender_rows(outputs)
     return Results(
-        rows=(*timing_rows(outputs), *suite_rows(outputs), *contender_rows(outputs), *memory_rows(memory), *counts),
+        rows=(
+            *timing_rows(outputs),
+            *suite_rows(outputs),
+            *contenders,
+            *startup_rows(contenders, counts),
+            *memory_rows(memory),
+            *counts,
+        ),
         machine=machine_id(),
         commit=str(commit_info.get("id") or "unknown")[:12],
         datetime=str(meta.get("datetime") or ""),

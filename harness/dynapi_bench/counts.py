@@ -28,7 +28,7 @@ from dynapi_bench.callgrind import supported
 from dynapi_bench.errors import PassError
 from dynapi_bench.results import Row
 
-__all__ = ["Dump", "count_prefix", "count_rows", "read_dump", "unavailable"]
+__all__ = ["Dump", "count_prefix", "count_rows", "read_dump", "unavailable", "whole_prefix"]
 
 # Functions kept per row (by instructions per item): enough to show where a change of 1% went.
 TOP_FUNCTIONS = 40
@@ -66,6 +66,14 @@ def count_prefix(folder: Path) -> list[str]:
         "--separate-recs=1",  # one name per function, however deep it recurses
         f"--callgrind-out-file={folder / _OUT}",
     ]
+
+
+def whole_prefix() -> list[str]:
+    """The command that counts a process whole (the start-up comparison), with ``{out}`` where
+    its out file goes: cachegrind without its cache simulation counts every instruction at half
+    callgrind's cost (19 s against 39 s for a one-second pytest process), and a whole process
+    needs no spans."""
+    return [*_aslr_off(), "valgrind", "--quiet", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file={out}"]
 
 
 # glibc's allocator: how many instructions malloc and free take depends on the heap's whole

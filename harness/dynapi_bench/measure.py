@@ -4,7 +4,8 @@ Timing: every side's ``benchmarks/`` but the memory file, in fresh pytest proces
 in turn (lockstep), each leaving pytest-benchmark's JSON and, for each run of the dynamic
 suite, the recorder's JSON (``$DYNAPI_RECORD_DIR``). Memory: ``benchmarks/`` ``-m memory``
 alone, leaving ``memory.json``. Counts: the CPU-bound benchmark files, and a slice of the
-suite, each in one process under callgrind (:mod:`dynapi_bench.counts`). A user's suite
+suite, each in one process under callgrind (:mod:`dynapi_bench.counts`), and the start-up
+comparison's two pytest processes, each whole under cachegrind. A user's suite
 (``Plan.suite``) goes through the same files: the suite's timing benchmark and the memory pass
 run it instead of ``tests/integration`` (``$DYNAPI_SUITE``), and it is counted whole. Nothing
 here judges or pools: :mod:`dynapi_bench.collect` does.
@@ -22,8 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dynapi_bench import children
-from dynapi_bench.counts import count_prefix, count_rows
+from dynapi_bench.counts import count_prefix, count_rows, whole_prefix
 from dynapi_bench.errors import PassError
 from dynapi_bench.lockstep import Finished, Launch, run_in_lockstep
 from dynapi_bench.plan import Plan, Side
@@ -33,6 +36,7 @@ from dynapi_bench.protocol import (
     COUNT_SLICE_ENV,
     MEMORY_FILE,
     RECORD_DIR_ENV,
+    STARTUP_COUNT_ENV,
     SUITE_FILE,
     WARM_DIR_ENV,
 )
@@ -40,8 +44,10 @@ from dynapi_bench.results import Row
 
 __all__ = [
     "COUNTED_FILES",
+    "STARTUP_FILE",
     "MemoryOutput",
     "ProcessOutput",
+    "count_startup",
     "measure_counts",
     "measure_memory",
     "measure_timing",
@@ -52,6 +58,7 @@ __all__ = [
 COUNT_SEED = 20261127  # the suite's factory seed when counted (the benchmarks' factory has its own, the same)
 # The benchmark files counted under callgrind (the CPU-bound KPIs); the suite is counted apart.
 COUNTED_FILES = ("test_config_load.py", "test_data_generation.py", "test_response_validation.py")
+STARTUP_FILE = "test_contenders.py"  # its test_session_startup counts the start-up comparison
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,46 @@ def count_suite(plan: Plan, side: Side) -> list[Row]:
     return _count(side, plan.folder(side, "counts-suite"), ["-p", "benchmarks.counting", *args], cwd, **whole)
 
 
+def count_startup(plan: Plan, side: Side) -> list[Row]:
+    """``session_startup_instructions``: the start-up comparison's two one-test pytest processes
+    (``benchmarks/test_contenders.py`` runs them, warmed as when timed), each whole under
+    cachegrind: its instructions, and theirs. None for a user's suite, a run of other files,
+    a shard that does not count the benchmarks, or a side whose benchmarks predate it."""
+    if plan.suite is not None or (plan.files and STARTUP_FILE not in plan.files):
+        return []
+    (path, *_) = plan.counted(side, (STARTUP_FILE,)) or [""]
+    if not path:
+        return []
+    folder = _fresh(plan.folder(side, "counts-startup"))
+    log = folder / "pytest.log"
+    cmd = pytest_cmd(
+        side.python, f"{path}::test_session_startup", "-q", "--benchmark-disable", f"--basetemp={folder / 'tmp'}"
+    )
+    env = side.environ(
+        **{RECORD_DIR_ENV: str(folder), STARTUP_COUNT_ENV: json.dumps(whole_prefix()), "PYTHONHASHSEED": "0"}
+    )
+    finished = spawn(cmd, log, env=env, cwd=side.root)
+    if finished.returncode != 0:
+        raise PassError(f"{side.name}: counting the start-up failed (exit {finished.returncode}); see {log}")
+    record_path = folder / CONTENDER_FILE.format(name="session_startup_instructions")
+    if not record_path.exists():  # benchmarks from before the count: they timed pairs instead
+        return []
+    record = _read_json(record_path, side, "start-up count", log)
+    shutil.rmtree(folder / "tmp", ignore_errors=True)
+    values = np.asarray([float(v) for v in record["values"]])
+    return [
+        Row(
+            kpi="session_startup_instructions",
+            name="session_startup_instructions",
+            samples=values,
+            measure="instructions",
+            process=values,
+            info=dict(record.get("info") or {}),
+        )
+    ]
+
+
 def measure_counts(plan: Plan, side: Side) -> list[Row]:
     """Both counting processes of one side (callers run sides and processes side by side:
     a count does not depend on what else runs)."""
-    return [*count_benchmarks(plan, side), *count_suite(plan, side)]
+    return [*count_benchmarks(plan, side), *count_suite(plan, side), *count_startup(plan, side)]

@@ -39,6 +39,7 @@ from dynapi_bench.measure import (
     MemoryOutput,
     ProcessOutput,
     count_benchmarks,
+    count_startup,
     count_suite,
     measure_memory,
     measure_timing,
@@ -111,10 +112,15 @@ class Untimed:
 
 
 def _start_counts(pool: ThreadPoolExecutor, plan: Plan) -> dict[str, list[Future[list[Row]]]]:
-    """Each side's counting processes, queued on ``pool`` (a user's suite: the suite's alone)."""
+    """Each side's counting processes, queued on ``pool``: the suite's, the benchmarks', the
+    start-up comparison's (a user's suite: the suite's alone)."""
     return {
         side.name: [pool.submit(count_suite, plan, side)]
-        + ([pool.submit(count_benchmarks, plan, side)] if plan.suite is None else [])
+        + (
+            [pool.submit(count_benchmarks, plan, side), pool.submit(count_startup, plan, side)]
+            if plan.suite is None
+            else []
+        )
         for side in plan.sides
     }
 

@@ -16,6 +16,7 @@ __all__ = [
     "MEMORY_FILE",
     "PROFILE_ENV",
     "RECORD_DIR_ENV",
+    "STARTUP_COUNT_ENV",
     "SUITE_ENV",
     "SUITE_FILE",
     "TIME_ENV",
@@ -31,6 +32,9 @@ CONTENDER_FILE = "contender-{name}.json"  # one same-run comparison's per-round 
 # Where one side's timing processes keep what a first run leaves (pytest's caches and rewritten
 # bytecode for the start-up benchmark): the first process of the run warms it, the rest reuse it.
 WARM_DIR_ENV = "DYNAPI_WARM_DIR"
+# Counting the start-up comparison (test_contenders.py::test_session_startup): JSON, the command
+# prefix that runs a process whole under valgrind, one element holding "{out}" for its out file.
+STARTUP_COUNT_ENV = "DYNAPI_STARTUP_COUNT"
 MEMORY_FILE = "memory.json"  # the memory pass's per-test peaks, in RECORD_DIR_ENV (captures beside it)
 # Counting under callgrind (dynapi_bench.callgrind): the JSON file a counted process writes its
 # span labels to; each benchmark's workload is counted as one span of COUNT_ITERATIONS calls

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dynapi_bench.collect import contender_rows, memory_rows, side_results, suite_rows, timing_rows
+from dynapi_bench.collect import contender_rows, memory_rows, side_results, startup_rows, suite_rows, timing_rows
 from dynapi_bench.errors import PassError, ResultsError
 from dynapi_bench.measure import MemoryOutput, ProcessOutput
 from dynapi_bench.results import Row
@@ -301,6 +301,47 @@ def test_contender_rows_keep_every_round_and_take_the_median_of_process_medians(
     assert list(row.samples) == [1.0, 1.2, 1.4, 1.1, 1.3, 1.5, 0.9, 1.0, 1.1]
     assert list(row.process) == [1.2, 1.3, 1.0]  # type: ignore[arg-type]
     assert row.value == 1.2
-    difference = {"kpi": "session_startup", "row": "session_startup", "measure": "difference", "info": {}}
+    difference = {"kpi": "session_startup_wall", "row": "session_startup_wall", "measure": "difference", "info": {}}
     (startup,) = contender_rows([ProcessOutput({}, (), ({**difference, "values": [-0.002, 0.004, 0.010]},))])
     assert startup.value == 0.004
+
+
+def _wall(*pairs: tuple[float, float]) -> list[ProcessOutput]:
+    """Timing processes of one start-up pair each: (difference, the hand-written process's seconds)."""
+    record = {"kpi": "session_startup_wall", "row": "session_startup_wall", "measure": "difference"}
+    return [ProcessOutput({}, (), ({**record, "values": [d], "info": {"theirs": [t]}},)) for d, t in pairs]
+
+
+def _counted(difference: float, theirs: float) -> Row:
+    values = np.asarray([difference])
+    info = {"ours": theirs + difference, "theirs": theirs}
+    return Row(
+        "session_startup_instructions", "session_startup_instructions", values, "instructions", values, info=info
+    )
+
+
+def test_the_start_up_is_its_counted_difference_at_each_pairs_speed() -> None:
+    """Per timed pair: the instructions' difference times that pair's hand-written process's
+    seconds per instruction; the wall differences themselves play no part."""
+    contenders = contender_rows(_wall((0.300, 0.8), (-0.250, 1.0), (0.010, 1.2)))
+    (wall,) = contenders
+    assert wall.info["theirs"] == [0.8, 1.0, 1.2]  # every process's, not the first's alone
+    (row,) = startup_rows(contenders, [_counted(40e6, 2000e6)])
+    assert (row.kpi, row.name, row.measure) == ("session_startup", "session_startup", "difference")
+    assert np.allclose(row.samples, [0.016, 0.020, 0.024])  # 40 M at 0.4, 0.5 and 0.6 ns each
+    assert row.value == pytest.approx(0.020)
+    assert row.info == {"instructions": 40e6, "ns_per_instruction": pytest.approx(0.5), "pairs": 3}
+    doubled = startup_rows(contenders, [_counted(80e6, 2000e6)])[0]
+    assert doubled.value == pytest.approx(0.040)  # twice the instructions, twice the estimate
+
+
+def test_without_counts_or_timed_pairs_there_is_no_start_up_estimate() -> None:
+    contenders = contender_rows(_wall((0.3, 0.8)))
+    assert startup_rows(contenders, []) == []
+    assert startup_rows([], [_counted(40e6, 2000e6)]) == []
+    rows = side_results("head", _wall((0.3, 0.8)), MemoryOutput({}), [_counted(40e6, 2000e6)]).rows
+    assert [r.name for r in rows if r.name.startswith("session_startup")] == [
+        "session_startup_wall",
+        "session_startup",
+        "session_startup_instructions",
+    ]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dynapi_bench.errors import PassError
-from dynapi_bench.measure import ProcessOutput, measure_memory, measure_timing, spawn
+from dynapi_bench.measure import ProcessOutput, count_startup, measure_memory, measure_timing, spawn
 from dynapi_bench.plan import Plan, Side
 
 PYPROJECT = """\
@@ -270,3 +270,55 @@ def test_a_memory_json_an_earlier_run_left_is_not_read(project: Path, tmp_path: 
         f"A: the memory pass wrote no readable memory.json ([Errno 2] No such file or directory: "
         f"'{folder / 'memory.json'}'); see {folder / 'pytest.log'}"
     )
+
+
+# -- the start-up count -----------------------------------------------------------------------------
+STARTUP = """\
+import json
+import os
+from pathlib import Path
+
+def test_session_startup(benchmark):
+    prefix = json.loads(os.environ["DYNAPI_STARTUP_COUNT"])
+    assert os.environ["FAKE_MODE"] != "fail", "broken on purpose"
+    if os.environ["FAKE_MODE"] == "old":  # benchmarks from before the count: pairs timed instead
+        return
+    record = {"kpi": "session_startup_instructions", "row": "session_startup_instructions",
+              "measure": "instructions", "values": [40e6], "info": {"ours": 2040e6, "theirs": 2000e6, "prefix": prefix}}
+    path = Path(os.environ["DYNAPI_RECORD_DIR"]) / "contender-session_startup_instructions.json"
+    path.write_text(json.dumps(record))
+"""
+
+
+@pytest.fixture(scope="module")
+def startup_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("startup")
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "benchmarks").mkdir()
+    (root / "benchmarks" / "test_contenders.py").write_text(STARTUP)
+    return root
+
+
+def test_the_start_up_count_is_one_row_of_instructions(startup_project: Path, tmp_path: Path) -> None:
+    head = side(startup_project, tmp_path / "events", "head")
+    (row,) = count_startup(Plan((head,), processes=1, raw=tmp_path / "raw"), head)
+    assert (row.kpi, row.name, row.measure, list(row.samples)) == (
+        "session_startup_instructions",
+        "session_startup_instructions",
+        "instructions",
+        [40e6],
+    )
+    assert (row.info["ours"], row.info["theirs"]) == (2040e6, 2000e6)
+    prefix = row.info["prefix"]  # the whole process under cachegrind, its out file where the test says
+    assert "--tool=cachegrind" in prefix
+    assert any("{out}" in part for part in prefix)
+
+
+def test_no_start_up_count_from_benchmarks_that_predate_it_and_a_failure_names_its_log(
+    startup_project: Path, tmp_path: Path
+) -> None:
+    old = side(startup_project, tmp_path / "events", "base", mode="old")
+    assert count_startup(Plan((old,), processes=1, raw=tmp_path / "raw"), old) == []
+    broken = side(startup_project, tmp_path / "events", "head", mode="fail")
+    with pytest.raises(PassError, match=r"^head: counting the start-up failed \(exit 1\); see .*pytest.log$"):
+        count_startup(Plan((broken,), processes=1, raw=tmp_path / "raw"), broken)

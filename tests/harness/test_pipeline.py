@@ -182,7 +182,7 @@ class Schedule:
         self.timing_over = threading.Event()
         self.beside_timing: list[set[str]] = []  # who was busy each time a job started during the timing
         self.after: list[set[str]] = []
-        for name in ("count_suite", "count_benchmarks", "measure_memory", "profile_kpis"):
+        for name in ("count_suite", "count_benchmarks", "count_startup", "measure_memory", "profile_kpis"):
             monkeypatch.setattr(pipeline, name, functools.partial(self.job, name))
         monkeypatch.setattr(pipeline, "measure_timing", self.timing)
         monkeypatch.setattr(pipeline, "flamegraphs", lambda *a, **k: [])
@@ -215,7 +215,7 @@ def test_beside_the_timing_one_core_counts_then_measures_memory_and_the_rest_tak
     assert first == {f"count_suite {sides[0]}"}  # the counts first: they gate the CPU-bound KPIs
     assert any(len(busy) == 2 for busy in schedule.after)  # then both cores
     ran = len(schedule.beside_timing) + len(schedule.after)
-    assert ran == 3 * len(sides) + 1  # two counting processes and a memory pass a side, head's profiles
+    assert ran == 4 * len(sides) + 1  # three counting processes and a memory pass a side, head's profiles
 
 
 def test_a_full_against_counts_only_after_the_timing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,4 +223,4 @@ def test_a_full_against_counts_only_after_the_timing(tmp_path: Path, monkeypatch
     plan = Plan((Side("base", tmp_path / "b"), Side("head", tmp_path / "h")), processes=1, raw=tmp_path / "raw")
     pipeline._measure(plan, Project(tmp_path), tmp_path / "out", pipeline.Progress(2), counts=True, quick=False)
     assert schedule.beside_timing == []  # the wall-time A/B is a gate: nothing runs beside it
-    assert len(schedule.after) == 7
+    assert len(schedule.after) == 9
