@@ -162,13 +162,17 @@ def _warm(folder: Path) -> dict[str, Path]:
 
 def _session_startup(tmp_path: Path) -> None:
     # The harness gives the run's timing processes one folder ($DYNAPI_WARM_DIR), so only the
-    # first of them pays for the first runs.
-    caches = _warm(Path(os.environ.get(WARM_DIR_ENV) or tmp_path))
+    # first of them pays for the first runs; the pairs it holds say who goes first in the next
+    # (taking turns across the run's processes, one pair each).
+    warm = Path(os.environ.get(WARM_DIR_ENV) or tmp_path)
+    caches = _warm(warm)
     differences, theirs = [], []
-    for k in range(STARTUP_PAIRS):
+    for _ in range(STARTUP_PAIRS):
+        pairs = sorted(warm.glob("pair-*"))
         runs = {}
-        for which in ("framework", "handwritten") if k % 2 == 0 else ("handwritten", "framework"):
+        for which in ("framework", "handwritten") if len(pairs) % 2 == 0 else ("handwritten", "framework"):
             runs[which] = _one_test(which, caches[which])
+        (warm / f"pair-{len(pairs):03d}-{uuid.uuid4().hex[:8]}").touch()
         differences.append(runs["framework"] - runs["handwritten"])
         theirs.append(runs["handwritten"])
     _record(tmp_path, "session_startup_wall", "session_startup_wall", "difference", differences, theirs=theirs)
