@@ -1,6 +1,7 @@
 """The pytest plugin: options, fixtures, ``version_parametrize`` and ``feature_test``.
 
-Registered under the ``pytest11`` entry point, so installing the package enables it.
+Registered by ``plugin/`` (``pytest-dynapi``), whose ``pytest11`` entry point ``dynapi`` imports
+this module and registers it by its name, so installing that package enables it.
 The versions come from the YAML at collection time: a test that asks for
 ``api_version`` runs once per version (narrowed by ``--api-versions``), and a
 ``feature_test`` reports the versions without the feature as skipped, with the reason.

@@ -48,7 +48,6 @@ __all__ = [
     "MemoryOutput",
     "ProcessOutput",
     "count_startup",
-    "measure_counts",
     "measure_memory",
     "measure_timing",
     "pytest_cmd",
@@ -214,13 +213,13 @@ def count_startup(plan: Plan, side: Side) -> list[Row]:
     a shard that does not count the benchmarks, or a side whose benchmarks predate it."""
     if plan.suite is not None or (plan.files and STARTUP_FILE not in plan.files):
         return []
-    (path, *_) = plan.counted(side, (STARTUP_FILE,)) or [""]
-    if not path:
+    files = plan.counted(side, (STARTUP_FILE,))
+    if not files:
         return []
     folder = _fresh(plan.folder(side, "counts-startup"))
     log = folder / "pytest.log"
     cmd = pytest_cmd(
-        side.python, f"{path}::test_session_startup", "-q", "--benchmark-disable", f"--basetemp={folder / 'tmp'}"
+        side.python, f"{files[0]}::test_session_startup", "-q", "--benchmark-disable", f"--basetemp={folder / 'tmp'}"
     )
     env = side.environ(
         **{RECORD_DIR_ENV: str(folder), STARTUP_COUNT_ENV: json.dumps(whole_prefix()), "PYTHONHASHSEED": "0"}
@@ -228,11 +227,11 @@ def count_startup(plan: Plan, side: Side) -> list[Row]:
     finished = spawn(cmd, log, env=env, cwd=side.root)
     if finished.returncode != 0:
         raise PassError(f"{side.name}: counting the start-up failed (exit {finished.returncode}); see {log}")
+    shutil.rmtree(folder / "tmp", ignore_errors=True)
     record_path = folder / CONTENDER_FILE.format(name="session_startup_instructions")
     if not record_path.exists():  # benchmarks from before the count: they timed pairs instead
         return []
     record = _read_json(record_path, side, "start-up count", log)
-    shutil.rmtree(folder / "tmp", ignore_errors=True)
     values = np.asarray([float(v) for v in record["values"]])
     return [
         Row(
@@ -244,9 +243,3 @@ def count_startup(plan: Plan, side: Side) -> list[Row]:
             info=dict(record.get("info") or {}),
         )
     ]
-
-
-def measure_counts(plan: Plan, side: Side) -> list[Row]:
-    """Both counting processes of one side (callers run sides and processes side by side:
-    a count does not depend on what else runs)."""
-    return [*count_benchmarks(plan, side), *count_suite(plan, side), *count_startup(plan, side)]

@@ -86,15 +86,20 @@ def test_memory():
 """
 
 
+def fake_project(tmp_path_factory: pytest.TempPathFactory, name: str, benchmarks: dict[str, str]) -> Path:
+    """A project whose ``benchmarks/`` holds ``benchmarks`` (file name -> text)."""
+    root = tmp_path_factory.mktemp(name)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "benchmarks").mkdir()
+    for file, text in benchmarks.items():
+        (root / "benchmarks" / file).write_text(text)
+    return root
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fake project, shared: no test writes into it (each run writes under its own ``raw``)."""
-    root = tmp_path_factory.mktemp("project")
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "benchmarks").mkdir()
-    (root / "benchmarks" / "conftest.py").write_text(CONFTEST)
-    (root / "benchmarks" / "test_fake.py").write_text(TESTS)
-    return root
+    return fake_project(tmp_path_factory, "project", {"conftest.py": CONFTEST, "test_fake.py": TESTS})
 
 
 def side(project: Path, events: Path, name: str, mode: str = "") -> Side:
@@ -292,11 +297,7 @@ def test_session_startup(benchmark):
 
 @pytest.fixture(scope="module")
 def startup_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("startup")
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "benchmarks").mkdir()
-    (root / "benchmarks" / "test_contenders.py").write_text(STARTUP)
-    return root
+    return fake_project(tmp_path_factory, "startup", {"test_contenders.py": STARTUP})
 
 
 def test_the_start_up_count_is_one_row_of_instructions(startup_project: Path, tmp_path: Path) -> None:

@@ -197,7 +197,7 @@ class Schedule:
         return MemoryOutput({}) if name == "measure_memory" else []
 
     def timing(self, plan: Plan) -> dict[str, list[Any]]:
-        threading.Event().wait(0.12)  # long enough for two jobs beside it, not for all six
+        threading.Event().wait(0.12)  # long enough for two jobs beside it, not for all of them
         self.timing_over.set()
         return {side.name: [] for side in plan.sides}
 
