@@ -14,6 +14,7 @@ import inspect
 import os
 import random
 import sys
+import types
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -91,6 +92,7 @@ class DynapiState:
         else:
             self.seed = random.SystemRandom().randrange(2**32)
         self.worker = workerinput["workerid"] if workerinput else "main"
+        self.rootpath = config.rootpath
         self._pytest_config = config
         self._loaded: VersionConfig | None = None
 
@@ -114,6 +116,19 @@ class DynapiState:
                     f"--api-versions names {', '.join(unknown)}; {self.config_path.name} has {known}"
                 )
         return self._loaded
+
+    def app(self) -> Any:
+        """The ASGI app to test in-process (``--asgi-app``, ini ``asgi_app``); without one, or
+        with one that does not import, the session stops with the reason, once."""
+        if not self.asgi_app:
+            pytest.exit(
+                "no app to test: set the ini option asgi_app = 'module:attr', pass --asgi-app or --api-url",
+                returncode=pytest.ExitCode.USAGE_ERROR,
+            )
+        try:
+            return import_app(self.asgi_app, self.rootpath)
+        except pytest.UsageError as exc:
+            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
     def _cache_dir(self) -> Path | None:
         """Where checked configs are kept between sessions: pytest's cache, unless it is off
@@ -223,6 +238,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     state = DynapiState(config)
     config.stash[_STATE] = state
+    config.pluginmanager.register(session_fixtures(state), "dynapi-fixtures")
     if state.api_url:
         config.pluginmanager.register(_LiveGuard(), "dynapi-live-guard")
     mode = config.option.dynapi_record_perf
@@ -350,59 +366,74 @@ def _parametrize(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("api_version", params, scope="session")
 
 
-# -- fixtures --------------------------------------------------------------------------------
-# Every fixture a test asks for costs it a lookup per test, cached or not (about 20 us each
-# here), so the session fixtures a test uses take what they are built from with
-# request.getfixturevalue when they are built, once, rather than as parameters that would
-# put those fixtures into every test's closure.
-@pytest.fixture(scope="session")
-def version_config(request: pytest.FixtureRequest) -> VersionConfig:
-    """The loaded version config (checked in full, JSON Schemas too, when it was loaded)."""
-    config: VersionConfig = request.config.stash[_STATE].version_config
-    return config
-
-
-@pytest.fixture(scope="session")
-def response_validator(request: pytest.FixtureRequest) -> ResponseValidator:
-    """The session's response validator; its compiled schemas are reused by every test."""
-    from framework.validator import ResponseValidator  # noqa: PLC0415 - see TYPE_CHECKING above
-
-    return ResponseValidator(request.getfixturevalue("version_config"))
-
-
-@pytest.fixture(scope="session")
-def data_factory(request: pytest.FixtureRequest) -> DataFactory:
-    """The session's data factory, seeded (see the header) and namespaced per xdist worker."""
-    from framework.factory import DataFactory  # noqa: PLC0415 - see TYPE_CHECKING above
-
-    state: DynapiState = request.config.stash[_STATE]
-    namespace = f"{state.seed % 65536:x}{state.worker}"
-    return DataFactory(request.getfixturevalue("version_config"), seed=state.seed, namespace=namespace)
-
-
+# -- fixtures ----------------------------------------------------------------------------------
+# pytest looks every fixture of a test's closure up again for every test, cached or not: about
+# 55 k instructions each here, and about 80 k more for each one that takes ``request`` (pytest
+# builds it a fixture definition of its own, signature and all). So no fixture here takes
+# ``request``: the session fixtures are closures over the session's state, made at configure
+# time, and ``api`` takes no more than the client and the version.
 @pytest.fixture
-def api_version(request: pytest.FixtureRequest) -> str:
-    """The API version this test runs against (parametrized from the config)."""
-    version: str = request.param
-    return version
+def api_version() -> str:
+    """The API version this test runs against: a session-scoped parameter the plugin sets from
+    the config, once per version (this definition documents it; the parametrization replaces it)."""
+    pytest.fail(
+        "api_version is set by the plugin's parametrization: take it (or api) as a test argument, "
+        "or write @pytest.mark.parametrize('api_version', [...], scope='session') without indirect=True",
+        pytrace=False,
+    )
 
 
-@pytest.fixture(scope="session")
-def asgi_app(request: pytest.FixtureRequest) -> Any:
-    """The ASGI app to test in-process (override this fixture, or set ini ``asgi_app``)."""
-    pytestconfig = request.config
-    state: DynapiState = pytestconfig.stash[_STATE]
-    if state.api_url:
-        return None
-    if not state.asgi_app:
-        pytest.exit(
-            "no app to test: set the ini option asgi_app = 'module:attr', pass --asgi-app or --api-url",
-            returncode=pytest.ExitCode.USAGE_ERROR,
+def session_fixtures(state: DynapiState) -> types.ModuleType:
+    """This session's fixtures, as a plugin module of their own: each reads the session's state
+    from its closure rather than through ``request`` (see above)."""
+
+    @pytest.fixture(scope="session")
+    def version_config() -> VersionConfig:
+        """The loaded version config (checked in full, JSON Schemas too, when it was loaded)."""
+        return state.version_config
+
+    @pytest.fixture(scope="session")
+    def response_validator() -> ResponseValidator:
+        """The session's response validator; its compiled schemas are reused by every test."""
+        from framework.validator import ResponseValidator  # noqa: PLC0415 - see TYPE_CHECKING above
+
+        return ResponseValidator(state.version_config)
+
+    @pytest.fixture(scope="session")
+    def data_factory() -> DataFactory:
+        """The session's data factory, seeded (see the header) and namespaced per xdist worker."""
+        from framework.factory import DataFactory  # noqa: PLC0415 - see TYPE_CHECKING above
+
+        namespace = f"{state.seed % 65536:x}{state.worker}"
+        return DataFactory(state.version_config, seed=state.seed, namespace=namespace)
+
+    @pytest_asyncio.fixture(scope="session", loop_scope="session")
+    async def api_client() -> AsyncIterator[httpx.AsyncClient]:
+        """One ``httpx.AsyncClient`` for the whole session, in-process or against ``--api-url``."""
+        from framework.client import make_client  # noqa: PLC0415 - see TYPE_CHECKING above
+
+        settings = state.version_config.settings
+        timeout, follow = settings.default_timeout, settings.follow_redirects
+        client = (
+            make_client(base_url=state.api_url, timeout=timeout, follow_redirects=follow)
+            if state.api_url
+            else make_client(app=state.app(), timeout=timeout, follow_redirects=follow)
         )
-    try:
-        return import_app(state.asgi_app, pytestconfig.rootpath)
-    except pytest.UsageError as exc:  # once for the session, not once per test
-        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+        async with client:
+            yield client
+
+    @pytest.fixture(scope="session")
+    def api(api_client: httpx.AsyncClient, api_version: str) -> VersionedClient:
+        """The session client bound to this test's version: ``await api.create("pet", payload)``;
+        one per version for the session (``api_version`` is a session-scoped parameter)."""
+        from framework.client import VersionedClient  # noqa: PLC0415 - see TYPE_CHECKING above
+
+        return VersionedClient(api_client, state.version_config, api_version)
+
+    module = types.ModuleType("dynapi_fixtures", session_fixtures.__doc__)
+    for fixture in (version_config, response_validator, data_factory, api_client, api):
+        setattr(module, fixture.__name__, fixture)
+    return module
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -503,31 +534,3 @@ def import_app(spec: str, root: Path | None = None, *, call: bool = True) -> Any
 
 def _lives_in(root: Path, top: str) -> bool:
     return (root / f"{top}.py").is_file() or (root / top).is_dir()
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def api_client(asgi_app: Any, request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
-    """One ``httpx.AsyncClient`` for the whole session, in-process or against ``--api-url``."""
-    from framework.client import make_client  # noqa: PLC0415 - see TYPE_CHECKING above
-
-    state: DynapiState = request.config.stash[_STATE]
-    version_config: VersionConfig = request.getfixturevalue("version_config")
-    timeout = version_config.settings.default_timeout
-    follow = version_config.settings.follow_redirects
-    client = (
-        make_client(base_url=state.api_url, timeout=timeout, follow_redirects=follow)
-        if state.api_url
-        else make_client(app=asgi_app, timeout=timeout, follow_redirects=follow)
-    )
-    async with client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def api(request: pytest.FixtureRequest, api_version: str) -> VersionedClient:
-    """The session client bound to this test's version: ``await api.create("pet", payload)``;
-    one per version for the session (``api_version`` is a session-scoped parameter)."""
-    from framework.client import VersionedClient  # noqa: PLC0415 - see TYPE_CHECKING above
-
-    client = request.getfixturevalue("api_client")
-    return VersionedClient(client, request.getfixturevalue("version_config"), api_version)

@@ -274,8 +274,7 @@ def test_api_url_layers(
         import pytest
 
         @pytest.mark.asyncio(loop_scope="session")
-        async def test_url(api_client, asgi_app):
-            assert asgi_app is None
+        async def test_url(api_client):
             assert str(api_client.base_url).rstrip("/") == "{answering_url}"
         """
     )
@@ -692,3 +691,80 @@ def test_a_second_session_reads_the_checked_config_from_pytest_cache(project: py
     # without pytest's cache the session works as before
     config.write_text(config.read_text().replace("schema_feilds", "schema_fields", 1))
     project.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_the_plugins_fixtures_add_no_request_to_a_tests_closure(project: pytest.Pytester) -> None:
+    # pytest builds a fixture definition of its own, every test, for each fixture of the
+    # closure that takes ``request``; the plugin's fixtures take none, and ``api`` takes
+    # only the client and the version.
+    project.makeconftest(
+        """
+        def pytest_collection_finish(session):
+            (item,) = session.items
+            defs = item._fixtureinfo.name2fixturedefs
+            print("CLOSURE", sorted(n for n in item.fixturenames if not n.startswith("event_loop")))
+            print("REQUEST", [n for n in item.fixturenames if n in defs and "request" in defs[n][-1].argnames])
+        """
+    )
+    project.makepyfile(
+        test_x="""
+        import pytest
+
+        @pytest.mark.asyncio(loop_scope="session")
+        async def test_x(api, data_factory, response_validator, version_config):
+            pass
+        """
+    )
+    result = project.runpytest("-s", "-p", "no:cacheprovider", "-k", "v1")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "CLOSURE ['api', 'api_client', 'api_version', 'data_factory', 'response_validator', 'version_config']",
+            "REQUEST ['api_version']",  # the parametrization's own, as for any parameter
+        ]
+    )
+
+
+def test_api_version_outside_the_parametrization_says_how(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_x="""
+        import pytest
+
+        @pytest.mark.parametrize("api_version", ["v1"], indirect=True, scope="session")
+        def test_indirect(api_version):
+            pass
+
+        def test_asked(request):
+            request.getfixturevalue("api_version")
+        """
+    )
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1, failed=1)
+    result.stdout.fnmatch_lines(["*api_version is set by the plugin's parametrization: take it (or api) as a test*"])
+    assert not fnmatch.filter(result.stdout.lines, "*Traceback*")
+
+
+def test_an_api_client_of_your_own_is_the_one_api_uses(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        """
+        import httpx
+        import pytest_asyncio
+
+        from app import app
+
+        @pytest_asyncio.fixture(scope="session", loop_scope="session")
+        async def api_client():
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://mine", headers={"x-mine": "1"}) as c:
+                yield c
+        """
+    )
+    project.makepyfile(
+        test_x="""
+        async def test_x(api):
+            response = await api.get("pet", "1")
+            assert response.request.headers["x-mine"] == "1"
+            assert str(response.request.url).startswith("http://mine/")
+        """
+    )
+    project.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
