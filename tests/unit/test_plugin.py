@@ -768,3 +768,36 @@ def test_an_api_client_of_your_own_is_the_one_api_uses(project: pytest.Pytester)
         """
     )
     project.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_the_app_is_made_once_before_the_first_test_on_a_fresh_stack(project: pytest.Pytester) -> None:
+    # Made where CPython 3.11 does not map and unmap a frame-stack chunk at every call that
+    # crosses one's end (see pytest_collection_finish): a thread of its own, once.
+    project.makepyfile(
+        app=APP
+        + """
+
+import inspect, threading
+
+MADE = []
+
+def make():
+    MADE.append((threading.current_thread().name, len(inspect.stack())))
+    return app
+"""
+    )
+    project.makepyfile(
+        test_x="""
+        import app
+
+        def test_first(api):
+            (made,) = app.MADE
+            print("MADE", made[0].startswith("dynapi-app"), made[1] < 10)
+
+        def test_second(api_client):
+            assert len(app.MADE) == 1
+        """
+    )
+    result = project.runpytest("-s", "-p", "no:cacheprovider", "--asgi-app=app:make()", "-k", "v1 or second")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*MADE True True*"])
