@@ -28,6 +28,7 @@ nox.options.error_on_missing_interpreters = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
+BUILD_REQUIRES = PYPROJECT["build-system"]["requires"]  # the three projects build with hatchling
 # Every session runs on the interpreter nox runs under (`python3.13 -m nox` for 3.13), checked
 # against requires-python by install(); `--force-python 3.12` picks another.
 PYTHON = None
@@ -54,15 +55,38 @@ def install(session: nox.Session, *groups: str, harness: bool = True) -> None:
     if marker.is_file() and marker.read_text() == key:
         session.log("project files unchanged since the last install: nothing to install")
         return
-    session.install(*args)
+    # The build backend once, not in an isolated environment per project (~7 s); no byte-compiling
+    # by pip, one file at a time, but by compileall on every core after it (~5 s less).
+    session.install(*BUILD_REQUIRES, "editables")
+    session.install("--no-build-isolation", "--no-compile", *args)
+    session.run_install(  # 1: a file that does not compile, which pip's own compiling skips too
+        "python",
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        *site_packages(session),
+        silent=True,
+        log=False,
+        success_codes=[0, 1],
+    )
     marker.write_text(key)
+
+
+def site_packages(session: nox.Session) -> list[str]:
+    """The session's site-packages folders, to byte-compile what was installed."""
+    program = "import site; print('\\n'.join(site.getsitepackages()))"
+    return str(session.run_install("python", "-c", program, silent=True, log=False)).split()
 
 
 def check_python(session: nox.Session) -> None:
     """Stop the session with one line where its interpreter is outside requires-python, or
     where a reused virtualenv was made by another interpreter than the one nox runs under."""
     program = "import platform; print(platform.python_version())"
-    version = str(session.run("python", "-c", program, silent=True, log=False)).strip()
+    version = str(
+        session.run_install("python", "-c", program, silent=True, log=False)
+    ).strip()  # runs under --install-only too
     if not REQUIRES_PYTHON.contains(version, prereleases=True):
         session.error(
             f"Python {version} is outside requires-python {REQUIRES_PYTHON} (pyproject.toml): "
