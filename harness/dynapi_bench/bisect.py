@@ -144,6 +144,7 @@ BENCHMARK_FILES: Mapping[str, str] = {
     "memory_per_test": "test_memory_per_test.py",
     "session_startup": "test_contenders.py",
     "session_startup_wall": "test_contenders.py",
+    "session_startup_faults_ratio": "test_contenders.py",
     "per_test_ratio": "test_contenders.py",
     "failure_path_ratio": "test_contenders.py",
     "valid_path_ratio": "test_contenders.py",
