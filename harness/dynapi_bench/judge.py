@@ -308,6 +308,8 @@ def _record(
         by_reference, reference_why = Verdict.PASS, ""
     elif change is None:
         by_reference, reference_why = Verdict.NEW, "not in the reference"
+    elif math.isnan(change.ratio) and row is not None and other is not None:
+        by_reference, reference_why = Verdict.PASS, "no ratio to a difference at or below zero"
     else:
         by_reference, reference_why = verdict_of(
             change,

@@ -103,6 +103,12 @@ def _paired(row: Row, other: Row) -> tuple[list[float], list[float]] | None:
     return [other.keyed[k] for k in common], [row.keyed[k] for k in common]
 
 
+def _no_ratio(row: Row, other: Row) -> bool:
+    """A difference (ours minus a contender's) at or below zero on either side has no ratio to
+    its reference: -45 ms against -79 ms is no change of x0.57, nor of xinf."""
+    return row.measure == "difference" and (row.value <= 0 or other.value <= 0)
+
+
 def counted(row: Row, other: Row) -> Change:
     """Two counts: the ratio, certain either way (tests both sides counted, where keyed)."""
     if row.keyed is not None and other.keyed is not None:
@@ -141,6 +147,8 @@ class Baseline:
     def compare(self, row: Row, other: Row) -> Change:
         if row.measure == "instructions":
             return counted(row, other)
+        if _no_ratio(row, other):
+            return Change(math.nan)
         paired = _paired(row, other)
         if paired is not None:
             up = estimate(*paired)
@@ -224,6 +232,8 @@ class BaseCommit:
     def compare(self, row: Row, other: Row) -> Change:
         if row.measure == "instructions":
             return counted(row, other)
+        if _no_ratio(row, other):
+            return Change(math.nan)
         paired = _paired(row, other)
         if paired is not None:
             base, head = paired

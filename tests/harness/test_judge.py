@@ -13,7 +13,7 @@ import pytest
 
 from dynapi_bench.errors import ExitCode, ResultsError
 from dynapi_bench.judge import Judgement, Verdict, judge, verdict_of
-from dynapi_bench.reference import BaseCommit, Baseline, Change
+from dynapi_bench.reference import BaseCommit, Baseline, Change, Reference
 from dynapi_bench.render import moved_functions, render_table
 from dynapi_bench.results import Results, Row, load_results
 from dynapi_bench.thresholds import Thresholds, load_thresholds
@@ -585,3 +585,30 @@ def test_a_comparison_with_a_contender_is_gated_by_its_threshold_only(tmp_path: 
     over = judge(run([1.35, 1.4, 1.5]), rules, Baseline(run([1.35, 1.4, 1.5])))
     assert verdicts(over) == {"valid_path_ratio": "fail"}
     assert over.exit_code is ExitCode.REGRESSION
+
+
+@pytest.mark.parametrize("reference", [Baseline, lambda r: BaseCommit(r, "HEAD~1", "b" * 40)])
+def test_a_difference_at_or_below_zero_has_no_ratio_to_its_reference(
+    tmp_path: Path, reference: Callable[[Results], Reference]
+) -> None:
+    """-45 ms against -79 ms (ours faster than its contender in both runs, by noise) is no
+    change of xinf: the row says there is no ratio; positive differences still compare."""
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(
+        "alpha: 0.01\nkpis:\n  session_startup_wall: {unit: ms, target: 1000, threshold: 1000, contender: by hand}\n",
+        encoding="utf-8",
+    )
+    rules = load_thresholds(path)
+
+    def run(values: list[float]) -> Results:
+        samples = np.asarray(values) / 1000
+        rows = (Row("session_startup_wall", "session_startup_wall", samples, measure="difference", process=samples),)
+        return Results(rows=rows, machine="m", commit="c", datetime="2026-11-29T00:00:00")
+
+    j = judge(run([-60, -45, -30]), rules, reference(run([-90, -79, -70])))
+    assert verdicts(j) == {"session_startup_wall": "pass"}
+    assert j.rows["why"].tolist() == ["no ratio to a difference at or below zero"]
+    assert np.isnan(j.rows["ratio"].iloc[0])
+    moved = judge(run([300, 310, 320]), rules, reference(run([10, 11, 12])))
+    assert verdicts(moved) == {"session_startup_wall": "regression"}  # shown, for a look
+    assert moved.exit_code is ExitCode.OK
