@@ -15,7 +15,7 @@ from dynapi_bench.errors import ExitCode, ResultsError
 from dynapi_bench.judge import Judgement, Verdict, judge, verdict_of
 from dynapi_bench.reference import BaseCommit, Baseline, Change, Reference
 from dynapi_bench.render import moved_functions, render_table
-from dynapi_bench.results import Results, Row, load_results
+from dynapi_bench.results import Measure, Results, Row, load_results
 from dynapi_bench.thresholds import Thresholds, load_thresholds
 
 Factory = Callable[..., Path]
@@ -565,18 +565,10 @@ def test_counts_against_a_base_commit_and_where_they_moved(count_rules: Threshol
 def test_a_comparison_with_a_contender_is_gated_by_its_threshold_only(tmp_path: Path) -> None:
     """A ratio over its contender fails above its bar whatever the baseline says, and a change
     against the baseline, even x3, is reported but never fails the build."""
-    path = tmp_path / "thresholds.yaml"
-    path.write_text(
-        "alpha: 0.01\nkpis:\n  valid_path_ratio: {unit: x, target: 1.3, threshold: 1.3, contender: jsonschema-rs}\n",
-        encoding="utf-8",
-    )
-    rules = load_thresholds(path)
-
-    def run(values: list[float]) -> Results:
-        rows = (Row("valid_path_ratio", "valid_path_ratio[v2-pet]", np.asarray(values), measure="ratio",
-                    process=np.asarray(values)),)  # fmt: skip
-        return Results(rows=rows, machine="m", commit="c", datetime="2026-11-29T00:00:00")
-
+    rules, run = _one_contender_row(
+        tmp_path, "valid_path_ratio: {unit: x, target: 1.3, threshold: 1.3, contender: jsonschema-rs}",
+        "valid_path_ratio[v2-pet]", "ratio",
+    )  # fmt: skip
     under = judge(run([1.1, 1.2, 1.2]), rules, Baseline(run([0.4, 0.4, 0.4])))
     assert verdicts(under) == {"valid_path_ratio": "regression"}  # shown, for a look
     assert under.failed == []
@@ -593,22 +585,30 @@ def test_a_difference_at_or_below_zero_has_no_ratio_to_its_reference(
 ) -> None:
     """-45 ms against -79 ms (ours faster than its contender in both runs, by noise) is no
     change of xinf: the row says there is no ratio; positive differences still compare."""
-    path = tmp_path / "thresholds.yaml"
-    path.write_text(
-        "alpha: 0.01\nkpis:\n  session_startup_wall: {unit: ms, target: 1000, threshold: 1000, contender: by hand}\n",
-        encoding="utf-8",
-    )
-    rules = load_thresholds(path)
-
-    def run(values: list[float]) -> Results:
-        samples = np.asarray(values) / 1000
-        rows = (Row("session_startup_wall", "session_startup_wall", samples, measure="difference", process=samples),)
-        return Results(rows=rows, machine="m", commit="c", datetime="2026-11-29T00:00:00")
-
-    j = judge(run([-60, -45, -30]), rules, reference(run([-90, -79, -70])))
+    rules, run = _one_contender_row(
+        tmp_path, "session_startup_wall: {unit: ms, target: 1000, threshold: 1000, contender: by hand}",
+        "session_startup_wall", "difference",
+    )  # fmt: skip
+    j = judge(run([-0.060, -0.045, -0.030]), rules, reference(run([-0.090, -0.079, -0.070])))
     assert verdicts(j) == {"session_startup_wall": "pass"}
     assert j.rows["why"].tolist() == ["no ratio to a difference at or below zero"]
     assert np.isnan(j.rows["ratio"].iloc[0])
-    moved = judge(run([300, 310, 320]), rules, reference(run([10, 11, 12])))
+    moved = judge(run([0.300, 0.310, 0.320]), rules, reference(run([0.010, 0.011, 0.012])))
     assert verdicts(moved) == {"session_startup_wall": "regression"}  # shown, for a look
     assert moved.exit_code is ExitCode.OK
+
+
+def _one_contender_row(
+    tmp_path: Path, rule: str, name: str, measure: Measure
+) -> tuple[Thresholds, Callable[[list[float]], Results]]:
+    """Rules of one contender KPI (``rule``, its line of YAML) and a maker of runs with one row
+    of it, ``name``, each value its own process."""
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(f"alpha: 0.01\nkpis:\n  {rule}\n", encoding="utf-8")
+
+    def run(values: list[float]) -> Results:
+        samples = np.asarray(values, dtype=float)
+        rows = (Row(rule.partition(":")[0], name, samples, measure=measure, process=samples),)
+        return Results(rows=rows, machine="m", commit="c", datetime="2026-11-29T00:00:00")
+
+    return load_thresholds(path), run
