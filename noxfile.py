@@ -84,9 +84,8 @@ def check_python(session: nox.Session) -> None:
     """Stop the session with one line where its interpreter is outside requires-python, or
     where a reused virtualenv was made by another interpreter than the one nox runs under."""
     program = "import platform; print(platform.python_version())"
-    version = str(
-        session.run_install("python", "-c", program, silent=True, log=False)
-    ).strip()  # runs under --install-only too
+    # run_install: it runs under --install-only too (session.run would return None there)
+    version = str(session.run_install("python", "-c", program, silent=True, log=False)).strip()
     if not REQUIRES_PYTHON.contains(version, prereleases=True):
         session.error(
             f"Python {version} is outside requires-python {REQUIRES_PYTHON} (pyproject.toml): "

@@ -93,7 +93,6 @@ class DynapiState:
         else:
             self.seed = random.SystemRandom().randrange(2**32)
         self.worker = workerinput["workerid"] if workerinput else "main"
-        self.rootpath = config.rootpath
         self._pytest_config = config
         self._loaded: VersionConfig | None = None
         self._app: Any = None
@@ -130,7 +129,7 @@ class DynapiState:
                 )
             try:  # on a thread of its own: a fresh frame stack (see pytest_collection_finish)
                 with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dynapi-app") as thread:
-                    self._app = thread.submit(import_app, self.asgi_app, self.rootpath).result()
+                    self._app = thread.submit(import_app, self.asgi_app, self._pytest_config.rootpath).result()
             except pytest.UsageError as exc:
                 pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
         return self._app

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from dynapi_bench.errors import ExitCode, ResultsError
-from dynapi_bench.reference import Change, Reference, certain
+from dynapi_bench.reference import Change, Reference, certain, no_ratio
 from dynapi_bench.results import Results, Row
 from dynapi_bench.thresholds import KpiRule, LargeChange, Thresholds
 from dynapi_bench.units import dimension, scale
@@ -308,7 +308,7 @@ def _record(
         by_reference, reference_why = Verdict.PASS, ""
     elif change is None:
         by_reference, reference_why = Verdict.NEW, "not in the reference"
-    elif math.isnan(change.ratio) and row is not None and other is not None:
+    elif row is not None and other is not None and no_ratio(row, other):  # compare() gave no ratio
         by_reference, reference_why = Verdict.PASS, "no ratio to a difference at or below zero"
     else:
         by_reference, reference_why = verdict_of(

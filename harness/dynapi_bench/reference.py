@@ -22,7 +22,7 @@ from dynapi_bench.stats import estimate, unpaired_p
 from dynapi_bench.thresholds import KpiRule
 from dynapi_bench.units import dimension
 
-__all__ = ["BaseCommit", "Baseline", "Change", "Reference"]
+__all__ = ["BaseCommit", "Baseline", "Change", "Reference", "no_ratio"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ def _paired(row: Row, other: Row) -> tuple[list[float], list[float]] | None:
     return [other.keyed[k] for k in common], [row.keyed[k] for k in common]
 
 
-def _no_ratio(row: Row, other: Row) -> bool:
+def no_ratio(row: Row, other: Row) -> bool:
     """A difference (ours minus a contender's) at or below zero on either side has no ratio to
     its reference: -45 ms against -79 ms is no change of x0.57, nor of xinf."""
     return row.measure == "difference" and (row.value <= 0 or other.value <= 0)
@@ -147,7 +147,7 @@ class Baseline:
     def compare(self, row: Row, other: Row) -> Change:
         if row.measure == "instructions":
             return counted(row, other)
-        if _no_ratio(row, other):
+        if no_ratio(row, other):
             return Change(math.nan)
         paired = _paired(row, other)
         if paired is not None:
@@ -232,7 +232,7 @@ class BaseCommit:
     def compare(self, row: Row, other: Row) -> Change:
         if row.measure == "instructions":
             return counted(row, other)
-        if _no_ratio(row, other):
+        if no_ratio(row, other):
             return Change(math.nan)
         paired = _paired(row, other)
         if paired is not None:
